@@ -1,0 +1,11 @@
+//! fedrp: a WS-Federation / SAML relying party.
+//!
+//! The crate is one library plus the thin `fedrp` binary. The map of the code and its
+//! invariants is `ARCHITECTURE.md`; the contract it follows is `DESIGN.md`.
+#![warn(missing_docs)]
+
+pub mod claims;
+pub mod cli;
+pub mod reason;
+
+pub use reason::Reason;

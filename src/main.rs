@@ -1,0 +1,18 @@
+//! The `fedrp` binary: parse the command line, initialise telemetry, dispatch.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use fedrp::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::DecodeClaim(args) => fedrp::claims::cli::decode_claim(&args),
+        other => {
+            eprintln!("fedrp: {other:?}: not available in this build yet");
+            2
+        }
+    };
+    ExitCode::from(code)
+}
