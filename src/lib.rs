@@ -5,7 +5,11 @@
 #![warn(missing_docs)]
 
 pub mod claims;
+pub mod xml;
 pub mod cli;
+pub mod dsig;
 pub mod reason;
+pub mod trust;
+pub mod xmlsec;
 
 pub use reason::Reason;

@@ -1,0 +1,3 @@
+//! XML-DSig: algorithm identifiers and the pure-Rust streaming verification engine.
+
+pub mod alg;

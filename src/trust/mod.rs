@@ -1,0 +1,175 @@
+//! Trusted issuers: which keys may sign tokens, bound to which issuer names, under which
+//! per-issuer policy. Keys come only from configuration (PEM files, thumbprint pins, metadata).
+
+pub mod keys;
+pub mod metadata;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use keys::{CertInfo, Thumbprint, ThumbprintAlg, TrustedKey};
+pub use metadata::{EntityMetadata, Metadata};
+
+/// Which engine verifies XML signatures for an issuer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// libxmlsec1 (the reference engine).
+    #[default]
+    Xmlsec,
+    /// The pure-Rust streaming engine.
+    Streaming,
+}
+
+impl Engine {
+    /// Parses `xmlsec` / `streaming`.
+    pub fn parse(s: &str) -> Result<Engine, String> {
+        match s {
+            "xmlsec" | "reference" | "libxmlsec1" => Ok(Engine::Xmlsec),
+            "streaming" | "fast" | "rust" => Ok(Engine::Streaming),
+            other => Err(format!("unknown engine {other:?} (expected \"streaming\" or \"xmlsec\")")),
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Xmlsec => "xmlsec",
+            Engine::Streaming => "streaming",
+        }
+    }
+}
+
+/// Per-issuer verification policy.
+#[derive(Clone, Debug)]
+pub struct IssuerPolicy {
+    /// Accept RSA-SHA1 / SHA-1 digests (old ADFS, SharePoint).
+    pub allow_sha1: bool,
+    /// Accept inclusive C14N 1.0.
+    pub allow_inclusive_c14n: bool,
+    /// Minimum RSA key size.
+    pub min_rsa_bits: u32,
+    /// Refuse a signing certificate that is not valid at the token's IssueInstant.
+    pub check_cert_validity: bool,
+    /// Verification engine.
+    pub engine: Engine,
+    /// Require the Assertion itself to be signed even when the SAML-P Response is.
+    pub require_signed_assertion: bool,
+}
+
+impl Default for IssuerPolicy {
+    fn default() -> Self {
+        IssuerPolicy {
+            allow_sha1: false,
+            allow_inclusive_c14n: false,
+            min_rsa_bits: 2048,
+            check_cert_validity: true,
+            engine: Engine::default(),
+            require_signed_assertion: false,
+        }
+    }
+}
+
+/// A trusted issuer. It always has at least one key or thumbprint pin.
+#[derive(Clone, Debug)]
+pub struct TrustedIssuer {
+    name: Option<String>,
+    keys: Vec<TrustedKey>,
+    thumbprints: Vec<Thumbprint>,
+    /// Policy.
+    pub policy: IssuerPolicy,
+}
+
+impl TrustedIssuer {
+    /// Builds an issuer. `name` is its entity ID (the token's Issuer must equal it); `None`
+    /// accepts whatever Issuer the token names (offline checks with bare `--trust`).
+    pub fn new(
+        name: Option<String>,
+        keys: Vec<TrustedKey>,
+        thumbprints: Vec<Thumbprint>,
+        policy: IssuerPolicy,
+    ) -> Result<TrustedIssuer, String> {
+        if keys.is_empty() && thumbprints.is_empty() {
+            return Err(format!(
+                "issuer {} has no signing key or thumbprint",
+                name.as_deref().unwrap_or("(unnamed)")
+            ));
+        }
+        Ok(TrustedIssuer { name, keys, thumbprints, policy })
+    }
+
+    /// The entity ID this issuer's keys are bound to.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Configured keys.
+    pub fn keys(&self) -> &[TrustedKey] {
+        &self.keys
+    }
+
+    /// Thumbprint pins.
+    pub fn thumbprints(&self) -> &[Thumbprint] {
+        &self.thumbprints
+    }
+}
+
+/// The set of trusted issuers, shared read-only by every validation.
+#[derive(Clone, Debug, Default)]
+pub struct TrustStore {
+    issuers: Vec<Arc<TrustedIssuer>>,
+}
+
+impl TrustStore {
+    /// From issuers.
+    pub fn new(issuers: Vec<TrustedIssuer>) -> TrustStore {
+        TrustStore { issuers: issuers.into_iter().map(Arc::new).collect() }
+    }
+
+    /// All issuers.
+    pub fn issuers(&self) -> &[Arc<TrustedIssuer>] {
+        &self.issuers
+    }
+
+    /// Whether no issuer is configured.
+    pub fn is_empty(&self) -> bool {
+        self.issuers.is_empty()
+    }
+}
+
+/// Reads trust material from a file: PEM (certificates, public keys), a DER certificate, or a
+/// SAML / WS-Fed metadata document. Returns the keys and, for metadata, the entity IDs.
+pub fn load_trust_file(path: &Path) -> Result<(Vec<TrustedKey>, Vec<String>), String> {
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| format!("{source}: {e}"))?;
+    load_trust_bytes(&bytes, &source)
+}
+
+/// As [`load_trust_file`], from bytes.
+pub fn load_trust_bytes(bytes: &[u8], source: &str) -> Result<(Vec<TrustedKey>, Vec<String>), String> {
+    let head = bytes.trim_ascii_start();
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if head.starts_with(b"-----BEGIN") {
+        let keys = keys::keys_from_pem(bytes, source)?;
+        if keys.is_empty() {
+            return Err(format!("{source}: no certificate or public key in the PEM file"));
+        }
+        return Ok((keys, Vec::new()));
+    }
+    if head.starts_with(b"<") {
+        let md = Metadata::parse(bytes, source)?;
+        let mut keys = Vec::new();
+        let mut names = Vec::new();
+        for e in md.entities {
+            names.push(e.entity_id.clone());
+            keys.extend(e.signing_keys);
+        }
+        if keys.is_empty() {
+            return Err(format!("{source}: metadata lists no signing certificate"));
+        }
+        return Ok((keys, names));
+    }
+    if let Some(cert) = keys::cert_from_der_or_base64(bytes) {
+        return Ok((vec![TrustedKey::from_cert(&cert, source)?], Vec::new()));
+    }
+    Err(format!("{source}: neither PEM, DER certificate nor metadata"))
+}

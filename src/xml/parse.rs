@@ -1,0 +1,652 @@
+//! The strict reader: quick-xml events -> [`Document`].
+//!
+//! Stricter than the XML it reads needs to be: UTF-8 only, XML 1.0 only, no DOCTYPE, no
+//! processing instructions, no undeclared entities, full namespace well-formedness, and caps on
+//! depth, node count and attributes. Everything it accepts, libxml2 accepts too (the differential
+//! tests hold it to that); what it rejects gets the catalogue's reason code.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+
+use super::names::{XML_NS, XMLNS_NS, is_absolute_uri, is_xml_char, split_qname};
+use super::tree::{AttrRec, Document, NO_NODE, Node, NodeKind, NsDeclRec, Span};
+use super::{LineEnds, ParseOptions, XmlError};
+use crate::Reason;
+
+/// Parses `input` into a [`Document`].
+pub fn parse(input: &[u8], opts: &ParseOptions) -> Result<Document, XmlError> {
+    if input.len() > opts.limits.max_bytes {
+        return Err(XmlError::new(
+            Reason::XmlLimits,
+            0,
+            format!("document is {} bytes, over the {} byte cap", input.len(), opts.limits.max_bytes),
+        ));
+    }
+    let text = check_encoding(input)?;
+    check_chars(text)?;
+    let bom = input.len() - text.len();
+    let mut b = Builder::new(text, opts, bom);
+    b.run()?;
+    b.finish()
+}
+
+/// Checks the byte-order mark and the declared encoding, and that the bytes are UTF-8.
+/// Returns the text after a UTF-8 BOM.
+fn check_encoding(input: &[u8]) -> Result<&str, XmlError> {
+    let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+    if body.starts_with(b"\xFF\xFE")
+        || body.starts_with(b"\xFE\xFF")
+        || body.starts_with(b"\x00<")
+        || body.starts_with(b"<\x00")
+    {
+        return Err(XmlError::new(Reason::XmlEncoding, 0, "UTF-16 input; only UTF-8 is accepted"));
+    }
+    if let Some(enc) = declared_encoding(body)
+        && !enc.eq_ignore_ascii_case(b"UTF-8")
+    {
+        return Err(XmlError::new(
+            Reason::XmlEncoding,
+            0,
+            format!(
+                "declared encoding {:?}; only UTF-8 is accepted",
+                String::from_utf8_lossy(enc)
+            ),
+        ));
+    }
+    std::str::from_utf8(body).map_err(|e| {
+        XmlError::new(
+            Reason::XmlMalformed,
+            e.valid_up_to() + (input.len() - body.len()),
+            "invalid UTF-8",
+        )
+    })
+}
+
+/// The value of `encoding="..."` in a leading XML declaration, if any.
+fn declared_encoding(body: &[u8]) -> Option<&[u8]> {
+    let rest = body.strip_prefix(b"<?xml")?;
+    if !rest.first().is_some_and(|c| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let end = rest.windows(2).position(|w| w == b"?>")?;
+    let decl = &rest[..end];
+    let at = decl.windows(8).position(|w| w == b"encoding")?;
+    let mut r = &decl[at + 8..];
+    r = r.trim_ascii_start().strip_prefix(b"=")?.trim_ascii_start();
+    let q = *r.first()?;
+    if q != b'"' && q != b'\'' {
+        return None;
+    }
+    let r = &r[1..];
+    let close = r.iter().position(|&c| c == q)?;
+    Some(&r[..close])
+}
+
+/// Rejects characters XML 1.0 does not allow anywhere (C0 controls, U+FFFE, U+FFFF).
+fn check_chars(text: &str) -> Result<(), XmlError> {
+    let bytes = text.as_bytes();
+    for (i, &c) in bytes.iter().enumerate() {
+        let bad = match c {
+            0x09 | 0x0A | 0x0D => false,
+            0x00..=0x1F => true,
+            0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
+            _ => false,
+        };
+        if bad {
+            return Err(XmlError::new(Reason::XmlMalformed, i, "character not allowed in XML"));
+        }
+    }
+    Ok(())
+}
+
+struct Builder<'a> {
+    src: &'a str,
+    opts: &'a ParseOptions,
+    base: usize,
+    doc: Document,
+    /// Open elements.
+    stack: Vec<u32>,
+    /// In-scope namespace declarations: (prefix, uri) spans into `doc.buf`.
+    scope: Vec<(Span, Span)>,
+    scope_marks: Vec<usize>,
+    pending_text: String,
+    pending_offset: usize,
+    has_pending: bool,
+    seen_root: bool,
+    root_closed: bool,
+    relative_ns: Option<(usize, String)>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(src: &'a str, opts: &'a ParseOptions, base: usize) -> Self {
+        let mut buf = String::with_capacity(src.len());
+        buf.push_str(XML_NS);
+        Builder {
+            src,
+            opts,
+            base,
+            doc: Document {
+                buf,
+                nodes: Vec::with_capacity(src.len() / 40),
+                attrs: Vec::with_capacity(src.len() / 80),
+                ns_decls: Vec::new(),
+                root: NO_NODE,
+                root_end: 0,
+            },
+            stack: Vec::with_capacity(32),
+            scope: Vec::with_capacity(16),
+            scope_marks: Vec::with_capacity(32),
+            pending_text: String::new(),
+            pending_offset: 0,
+            has_pending: false,
+            seen_root: false,
+            root_closed: false,
+            relative_ns: None,
+        }
+    }
+
+    fn err(&self, reason: Reason, pos: usize, msg: impl Into<String>) -> XmlError {
+        XmlError::new(reason, pos + self.base, msg)
+    }
+
+    fn push_str(&mut self, s: &str) -> Span {
+        let start = self.doc.buf.len() as u32;
+        self.doc.buf.push_str(s);
+        Span { start, len: s.len() as u32 }
+    }
+
+    fn span_str(&self, s: Span) -> &str {
+        &self.doc.buf[s.start as usize..(s.start + s.len) as usize]
+    }
+
+    fn run(&mut self) -> Result<(), XmlError> {
+        let mut reader = Reader::from_str(self.src);
+        {
+            let c = reader.config_mut();
+            c.check_end_names = true;
+            c.check_comments = true;
+            c.expand_empty_elements = false;
+            c.trim_text(false);
+            c.allow_dangling_amp = false;
+            c.allow_unmatched_ends = false;
+        }
+        let mut first = true;
+        loop {
+            let pos = reader.buffer_position() as usize;
+            let ev = match reader.read_event() {
+                Ok(ev) => ev,
+                Err(e) => {
+                    let at = reader.error_position() as usize;
+                    // A DOCTYPE quick-xml cannot even delimit is still a DOCTYPE.
+                    if self.src[..at.min(self.src.len())].contains("<!DOCTYPE") {
+                        return Err(self.err(Reason::XmlDoctype, at, "DOCTYPE is not allowed"));
+                    }
+                    return Err(self.err(Reason::XmlMalformed, at, format!("not well-formed: {e}")));
+                }
+            };
+            let was_first = first;
+            first = false;
+            match ev {
+                Event::Decl(d) => {
+                    if !was_first || pos != 0 {
+                        return Err(self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            "XML declaration not at the start of the document",
+                        ));
+                    }
+                    let version = d
+                        .version()
+                        .map_err(|e| self.err(Reason::XmlMalformed, pos, format!("bad XML declaration: {e}")))?;
+                    if version.as_ref() != "1.0" {
+                        return Err(self.err(
+                            Reason::XmlVersion,
+                            pos,
+                            format!("XML version {version}; only 1.0 is accepted"),
+                        ));
+                    }
+                    if let Some(enc) = d.encoding() {
+                        let enc = enc.map_err(|e| {
+                            self.err(Reason::XmlMalformed, pos, format!("bad XML declaration: {e}"))
+                        })?;
+                        if !enc.eq_ignore_ascii_case("UTF-8") {
+                            return Err(self.err(Reason::XmlEncoding, pos, "only UTF-8 is accepted"));
+                        }
+                    }
+                }
+                Event::DocType(_) => {
+                    return Err(self.err(Reason::XmlDoctype, pos, "DOCTYPE is not allowed"));
+                }
+                Event::PI(pi) => {
+                    let target = pi.target();
+                    let msg = if target.eq_ignore_ascii_case("xml") {
+                        return Err(self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            "XML declaration not at the start of the document",
+                        ));
+                    } else {
+                        format!("processing instruction <?{target}?> is not allowed")
+                    };
+                    return Err(self.err(Reason::XmlPi, pos, msg));
+                }
+                Event::Start(e) => {
+                    self.flush_text()?;
+                    self.start(&e, pos, false)?;
+                }
+                Event::Empty(e) => {
+                    self.flush_text()?;
+                    self.start(&e, pos, true)?;
+                }
+                Event::End(_) => {
+                    self.flush_text()?;
+                    self.end();
+                    if self.stack.is_empty() {
+                        self.doc.root_end = reader.buffer_position() as usize + self.base;
+                    }
+                }
+                Event::Text(t) => {
+                    let raw: &str = &t;
+                    if self.stack.is_empty() {
+                        if !raw.bytes().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
+                            return Err(self.err(Reason::XmlMalformed, pos, "text outside the document element"));
+                        }
+                        continue;
+                    }
+                    if let Some(i) = raw.find("]]>") {
+                        return Err(self.err(Reason::XmlMalformed, pos + i, "']]>' in character data"));
+                    }
+                    self.begin_text(pos);
+                    match self.opts.line_ends {
+                        LineEnds::Normalize => push_normalized_eol(&mut self.pending_text, raw),
+                        LineEnds::KeepCrInText => self.pending_text.push_str(raw),
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    if self.stack.is_empty() {
+                        return Err(self.err(Reason::XmlMalformed, pos, "reference outside the document element"));
+                    }
+                    let name: &str = &r;
+                    let c = resolve_ref(name).ok_or_else(|| {
+                        self.err(Reason::XmlMalformed, pos, format!("undefined or invalid reference &{name};"))
+                    })?;
+                    self.begin_text(pos);
+                    self.pending_text.push(c);
+                }
+                Event::CData(c) => {
+                    if self.stack.is_empty() {
+                        return Err(self.err(Reason::XmlMalformed, pos, "CDATA outside the document element"));
+                    }
+                    let raw: &str = &c;
+                    self.begin_text(pos);
+                    push_normalized_eol(&mut self.pending_text, raw);
+                }
+                Event::Comment(c) => {
+                    self.flush_text()?;
+                    let raw: &str = &c;
+                    if raw.ends_with('-') {
+                        return Err(self.err(Reason::XmlMalformed, pos, "comment ends with '-'"));
+                    }
+                    if !self.stack.is_empty() {
+                        let mut s = String::with_capacity(raw.len());
+                        push_normalized_eol(&mut s, raw);
+                        self.add_leaf(NodeKind::Comment, &s, pos)?;
+                    }
+                }
+                Event::Eof => break,
+            }
+        }
+        if !self.stack.is_empty() {
+            return Err(self.err(Reason::XmlMalformed, self.src.len(), "unexpected end of document"));
+        }
+        if !self.seen_root {
+            return Err(self.err(Reason::XmlMalformed, 0, "no document element"));
+        }
+        Ok(())
+    }
+
+    fn begin_text(&mut self, pos: usize) {
+        if !self.has_pending {
+            self.has_pending = true;
+            self.pending_offset = pos;
+            self.pending_text.clear();
+        }
+    }
+
+    fn flush_text(&mut self) -> Result<(), XmlError> {
+        if self.has_pending {
+            self.has_pending = false;
+            let t = std::mem::take(&mut self.pending_text);
+            let r = self.add_leaf(NodeKind::Text, &t, self.pending_offset);
+            self.pending_text = t;
+            r?;
+        }
+        Ok(())
+    }
+
+    fn add_leaf(&mut self, kind: NodeKind, content: &str, pos: usize) -> Result<(), XmlError> {
+        let parent = *self.stack.last().unwrap_or(&NO_NODE);
+        let local = self.push_str(content);
+        let id = self.new_node(Node {
+            kind,
+            parent,
+            first_child: NO_NODE,
+            last_child: NO_NODE,
+            next_sibling: NO_NODE,
+            prefix: Span::default(),
+            local,
+            ns: Span::default(),
+            attrs: 0..0,
+            ns_decls: 0..0,
+            offset: (pos + self.base) as u32,
+            depth: self.stack.len() as u16 + 1,
+        })?;
+        self.link(parent, id);
+        Ok(())
+    }
+
+    fn new_node(&mut self, n: Node) -> Result<u32, XmlError> {
+        if self.doc.nodes.len() >= self.opts.limits.max_nodes {
+            return Err(self.err(
+                Reason::XmlLimits,
+                n.offset as usize - self.base,
+                format!("more than {} nodes", self.opts.limits.max_nodes),
+            ));
+        }
+        self.doc.nodes.push(n);
+        Ok((self.doc.nodes.len() - 1) as u32)
+    }
+
+    fn link(&mut self, parent: u32, id: u32) {
+        if parent == NO_NODE {
+            return;
+        }
+        let p = &mut self.doc.nodes[parent as usize];
+        let last = p.last_child;
+        p.last_child = id;
+        if last == NO_NODE {
+            p.first_child = id;
+        } else {
+            self.doc.nodes[last as usize].next_sibling = id;
+        }
+    }
+
+    fn lookup(&self, prefix: &str) -> Option<Span> {
+        self.scope.iter().rev().find(|(p, _)| self.span_str(*p) == prefix).map(|(_, u)| *u)
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>, pos: usize, empty: bool) -> Result<(), XmlError> {
+        if self.stack.is_empty() {
+            if self.seen_root {
+                return Err(self.err(Reason::XmlRoot, pos, "more than one document element"));
+            }
+            self.seen_root = true;
+        }
+        let depth = self.stack.len() + 1;
+        if depth > self.opts.limits.max_depth {
+            return Err(self.err(
+                Reason::XmlTooDeep,
+                pos,
+                format!("nesting deeper than {} elements", self.opts.limits.max_depth),
+            ));
+        }
+        let qname: &str = e.name().into_inner();
+        let (prefix, local) = split_qname(qname)
+            .ok_or_else(|| self.err(Reason::XmlMalformed, pos, format!("invalid element name {qname:?}")))?;
+        if prefix == "xmlns" {
+            return Err(self.err(Reason::XmlMalformed, pos, "element prefix 'xmlns' is reserved"));
+        }
+
+        // Namespace declarations first (they apply to this element and its attributes).
+        self.scope_marks.push(self.scope.len());
+        let decl_start = self.doc.ns_decls.len() as u32;
+        let attr_start = self.doc.attrs.len() as u32;
+        let mut pending_attrs: Vec<(&str, &str, String)> = Vec::new();
+        let mut count = 0usize;
+        for a in e.attributes().with_checks(true) {
+            let a = a.map_err(|err| self.err(Reason::XmlMalformed, pos, format!("bad attribute: {err}")))?;
+            count += 1;
+            if count > self.opts.limits.max_attrs {
+                return Err(self.err(
+                    Reason::XmlLimits,
+                    pos,
+                    format!("more than {} attributes on one element", self.opts.limits.max_attrs),
+                ));
+            }
+            let key: &str = a.key.into_inner();
+            let value = normalize_attr(&a.value)
+                .map_err(|m| self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}")))?;
+            if key == "xmlns" {
+                if value == XML_NS || value == XMLNS_NS {
+                    return Err(self.err(Reason::XmlMalformed, pos, "reserved namespace bound as default"));
+                }
+                self.declare("", &value, pos)?;
+            } else if let Some(p) = key.strip_prefix("xmlns:") {
+                if !super::names::is_ncname(p) {
+                    return Err(self.err(Reason::XmlMalformed, pos, format!("invalid prefix {p:?}")));
+                }
+                if value.is_empty() {
+                    return Err(self.err(Reason::XmlMalformed, pos, format!("empty namespace for prefix {p:?}")));
+                }
+                match p {
+                    "xmlns" => return Err(self.err(Reason::XmlMalformed, pos, "prefix 'xmlns' cannot be declared")),
+                    "xml" if value != XML_NS => {
+                        return Err(self.err(Reason::XmlMalformed, pos, "prefix 'xml' bound to another namespace"));
+                    }
+                    "xml" => continue,
+                    _ if value == XML_NS || value == XMLNS_NS => {
+                        return Err(self.err(Reason::XmlMalformed, pos, "reserved namespace bound to a prefix"));
+                    }
+                    _ => {}
+                }
+                self.declare(p, &value, pos)?;
+            } else {
+                let (ap, al) = split_qname(key)
+                    .ok_or_else(|| self.err(Reason::XmlMalformed, pos, format!("invalid attribute name {key:?}")))?;
+                pending_attrs.push((ap, al, value));
+            }
+        }
+        let decl_end = self.doc.ns_decls.len() as u32;
+
+        let ns = match prefix {
+            "xml" => Span { start: 0, len: XML_NS.len() as u32 },
+            _ => match self.lookup(prefix) {
+                Some(u) => u,
+                None if prefix.is_empty() => Span::default(),
+                None => {
+                    return Err(self.err(Reason::XmlMalformed, pos, format!("undeclared prefix {prefix:?}")));
+                }
+            },
+        };
+        for (ap, al, value) in pending_attrs {
+            let ans = match ap {
+                "" => Span::default(),
+                "xml" => Span { start: 0, len: XML_NS.len() as u32 },
+                _ => self
+                    .lookup(ap)
+                    .filter(|u| u.len > 0)
+                    .ok_or_else(|| self.err(Reason::XmlMalformed, pos, format!("undeclared prefix {ap:?}")))?,
+            };
+            let ns_str = self.span_str(ans).to_owned();
+            let dup = self.doc.attrs[attr_start as usize..]
+                .iter()
+                .any(|x| self.span_str(x.local) == al && self.span_str(x.ns) == ns_str);
+            if dup {
+                return Err(self.err(Reason::XmlMalformed, pos, format!("duplicate attribute {al:?}")));
+            }
+            let prefix = self.push_str(ap);
+            let local = self.push_str(al);
+            let value = self.push_str(&value);
+            self.doc.attrs.push(AttrRec { prefix, local, ns: ans, value });
+        }
+        let attr_end = self.doc.attrs.len() as u32;
+
+        let parent = *self.stack.last().unwrap_or(&NO_NODE);
+        let prefix = self.push_str(prefix);
+        let local = self.push_str(local);
+        let id = self.new_node(Node {
+            kind: NodeKind::Element,
+            parent,
+            first_child: NO_NODE,
+            last_child: NO_NODE,
+            next_sibling: NO_NODE,
+            prefix,
+            local,
+            ns,
+            attrs: attr_start..attr_end,
+            ns_decls: decl_start..decl_end,
+            offset: (pos + self.base) as u32,
+            depth: depth as u16,
+        })?;
+        self.link(parent, id);
+        if parent == NO_NODE {
+            self.doc.root = id;
+        }
+        self.stack.push(id);
+        if empty {
+            self.end();
+            if self.stack.is_empty() {
+                self.doc.root_end = self.empty_end(pos);
+            }
+        }
+        Ok(())
+    }
+
+    /// End offset of an empty-element tag starting at `pos`.
+    fn empty_end(&self, pos: usize) -> usize {
+        let rest = &self.src.as_bytes()[pos..];
+        let mut quote = 0u8;
+        for (i, &c) in rest.iter().enumerate() {
+            match c {
+                b'"' | b'\'' if quote == 0 => quote = c,
+                q if q == quote => quote = 0,
+                b'>' if quote == 0 => return pos + i + 1 + self.base,
+                _ => {}
+            }
+        }
+        self.src.len() + self.base
+    }
+
+    fn declare(&mut self, prefix: &str, uri: &str, pos: usize) -> Result<(), XmlError> {
+        if !uri.is_empty() && !is_absolute_uri(uri) && self.relative_ns.is_none() {
+            self.relative_ns = Some((pos + self.base, uri.to_owned()));
+        }
+        let p = self.push_str(prefix);
+        let u = self.push_str(uri);
+        self.doc.ns_decls.push(NsDeclRec { prefix: p, uri: u });
+        self.scope.push((p, u));
+        Ok(())
+    }
+
+    fn end(&mut self) {
+        self.stack.pop();
+        if let Some(mark) = self.scope_marks.pop() {
+            self.scope.truncate(mark);
+        }
+        if self.stack.is_empty() {
+            self.root_closed = true;
+        }
+    }
+
+    fn finish(self) -> Result<Document, XmlError> {
+        if let Some((pos, uri)) = self.relative_ns {
+            return Err(XmlError::new(
+                Reason::SigC14n,
+                pos,
+                format!("relative namespace URI {uri:?}: exclusive canonicalization is undefined for it"),
+            ));
+        }
+        debug_assert!(self.root_closed);
+        Ok(self.doc)
+    }
+}
+
+/// Appends `raw` with XML line-end normalisation (CR LF and lone CR become LF).
+fn push_normalized_eol(out: &mut String, raw: &str) {
+    if !raw.contains('\r') {
+        out.push_str(raw);
+        return;
+    }
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// Resolves a general or character reference name (without `&` and `;`).
+fn resolve_ref(name: &str) -> Option<char> {
+    match name {
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "amp" => Some('&'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let v = if let Some(hex) = num.strip_prefix('x') {
+                if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                u32::from_str_radix(hex, 16).ok()?
+            } else {
+                if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                num.parse::<u32>().ok()?
+            };
+            char::from_u32(v).filter(|&c| is_xml_char(c))
+        }
+    }
+}
+
+/// Attribute-value normalisation for CDATA attributes (there is no DTD): references resolved,
+/// literal TAB/CR/LF become spaces (CR LF counts once), `<` refused.
+fn normalize_attr(raw: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < raw.len() {
+        let c = bytes[i];
+        match c {
+            b'<' => return Err("'<' in attribute value".into()),
+            b'&' => {
+                let end = raw[i..].find(';').ok_or("unterminated reference")? + i;
+                let name = &raw[i + 1..end];
+                let ch = resolve_ref(name).ok_or_else(|| format!("undefined or invalid reference &{name};"))?;
+                out.push(ch);
+                i = end + 1;
+            }
+            b'\r' => {
+                out.push(' ');
+                i += if bytes.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+            }
+            b'\n' | b'\t' => {
+                out.push(' ');
+                i += 1;
+            }
+            _ => {
+                // Copy one UTF-8 scalar.
+                let len = utf8_len(c);
+                out.push_str(&raw[i..i + len]);
+                i += len;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0x00..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}

@@ -1,0 +1,1 @@
+#[test] fn init_works() { super::init().unwrap(); }
