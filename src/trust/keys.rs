@@ -104,7 +104,7 @@ impl CertInfo {
             .entries()
             .map(|e| {
                 let k = e.object().nid().short_name().unwrap_or("?");
-                let v = e.data().to_string();
+                let v = e.data().to_string().unwrap_or_default();
                 format!("{k}={v}")
             })
             .collect::<Vec<_>>()
