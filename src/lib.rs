@@ -7,8 +7,10 @@
 pub mod claims;
 pub mod xml;
 pub mod cli;
+pub mod commands;
 pub mod dsig;
 pub mod reason;
+pub mod token;
 pub mod trust;
 pub mod xmlsec;
 

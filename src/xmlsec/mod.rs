@@ -31,7 +31,7 @@ use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::ptr;
 use std::sync::OnceLock;
 
-use openssl::pkey::{HasPublic, PKeyRef};
+use openssl::pkey::{PKey, PKeyRef, Public};
 use xmlsec::bindings as b;
 
 /// Which attribute carries the signed element's ID.
@@ -62,7 +62,7 @@ pub struct AlgorithmPolicy {
 }
 
 /// What to verify.
-pub struct VerifyRequest<'a, K: HasPublic> {
+pub struct VerifyRequest<'a> {
     /// The whole document, exactly as the strict reader parsed it.
     pub xml: &'a [u8],
     /// Child-element indices from the document element down to the signed element.
@@ -76,7 +76,7 @@ pub struct VerifyRequest<'a, K: HasPublic> {
     /// The number of elements the strict reader counted.
     pub element_count: usize,
     /// Candidate verification keys, tried in order.
-    pub keys: &'a [&'a PKeyRef<K>],
+    pub keys: &'a [&'a PKey<Public>],
     /// Algorithm allow-list switches.
     pub policy: AlgorithmPolicy,
 }
@@ -432,7 +432,7 @@ fn xmlsec_key<K>(pkey: &PKeyRef<K>) -> Result<b::xmlSecKeyPtr, VerifyError> {
 }
 
 /// Verifies the enveloped signature of the element named by `req` (see the module docs).
-pub fn verify<K: HasPublic>(req: &VerifyRequest<'_, K>) -> Result<Verified, VerifyError> {
+pub fn verify(req: &VerifyRequest<'_>) -> Result<Verified, VerifyError> {
     let doc = parse(req.xml)?;
     // SAFETY: doc.0 is a valid document.
     let root = unsafe { b::xmlDocGetRootElement(doc.0) };

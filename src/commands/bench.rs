@@ -1,0 +1,1 @@
+//! `fedrp bench`: one-core validation throughput over a directory of tokens.

@@ -1,0 +1,122 @@
+//! `fedrp check-token`: validate one token offline and explain the decision.
+
+use std::io::Read;
+
+use serde_json::{Value, json};
+
+use super::{UsageError, parse_now, trust_from_args};
+use crate::cli::CheckTokenArgs;
+use crate::token::{Binding, Policy, TokenError, ValidatedAssertion, Validator};
+use crate::trust::Engine;
+
+/// Runs the command; returns the exit code (0 accepted, 1 rejected, 2 usage error).
+pub fn run(args: &CheckTokenArgs) -> u8 {
+    match execute(args) {
+        Ok((Ok(v), json)) => {
+            if args.json {
+                println!("{}", accepted_json(&v, json));
+            } else {
+                print_accepted(&v);
+            }
+            0
+        }
+        Ok((Err(e), _)) => {
+            if args.json {
+                println!("{}", json!({"valid": false, "error": {"code": e.reason.code(), "message": e.message}}));
+            } else {
+                println!("REJECTED {}: {}", e.reason.code(), e.message);
+            }
+            1
+        }
+        Err(UsageError(m)) => {
+            eprintln!("fedrp check-token: {m}");
+            2
+        }
+    }
+}
+
+type Outcome = (Result<ValidatedAssertion, TokenError>, Value);
+
+fn execute(args: &CheckTokenArgs) -> Result<Outcome, UsageError> {
+    if args.config.is_some() {
+        return Err(UsageError("--config is not supported by this build; use --trust and --audience".into()));
+    }
+    let engine = args.engine.as_deref().map(Engine::parse).transpose().map_err(UsageError)?;
+    let trust = trust_from_args(&args.trust, &args.thumbprints, args.issuer.as_deref(), args.allow_sha1, engine)?;
+    if args.audiences.is_empty() {
+        return Err(UsageError("--audience is required (the realm or SP entity ID the token is for)".into()));
+    }
+    let mut policy = Policy { audiences: args.audiences.clone(), recipient: args.recipient.clone(), ..Default::default() };
+    if let Some(s) = args.skew {
+        policy.skew = chrono::Duration::seconds(s as i64);
+    }
+    policy.engine_override = engine;
+    let now = parse_now(args.now.as_deref())?;
+    let input = read_input(&args.input)?;
+    let validator = Validator::new(trust, policy).map_err(UsageError)?;
+    let result = validator.validate(&input, Binding::Any, now);
+    Ok((result, Value::Null))
+}
+
+fn read_input(arg: &str) -> Result<Vec<u8>, UsageError> {
+    if arg == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).map_err(|e| UsageError(format!("stdin: {e}")))?;
+        Ok(buf)
+    } else {
+        std::fs::read(arg).map_err(|e| UsageError(format!("{arg}: {e}")))
+    }
+}
+
+/// The `--json` document for an accepted token.
+pub fn accepted_json(v: &ValidatedAssertion, extra: Value) -> Value {
+    let claims: Vec<Value> = v
+        .claims()
+        .into_iter()
+        .map(|c| {
+            let mut o = json!({"type": c.claim_type, "value": c.value});
+            if let Some(oi) = c.original_issuer {
+                o["original_issuer"] = json!(oi);
+            }
+            o
+        })
+        .collect();
+    let mut out = json!({
+        "valid": true,
+        "saml_version": v.saml_version().name(),
+        "issuer": v.issuer(),
+        "subject": v.subject(),
+        "assertion_id": v.assertion_id(),
+        "issue_instant": v.issue_instant().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        "not_before": v.not_before().map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        "not_on_or_after": v.not_on_or_after().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        "envelope": v.form().name(),
+        "claims": claims,
+        "signatures": v.signatures().iter().map(|s| json!({
+            "on": s.on, "algorithm": s.algorithm, "digest": s.digest, "engine": s.engine, "key_sha256": s.key_thumbprint,
+        })).collect::<Vec<_>>(),
+    });
+    if v.cr_preserved() {
+        out["cr_preserved"] = json!(true);
+    }
+    if let (Value::Object(o), Value::Object(e)) = (&mut out, extra) {
+        o.extend(e);
+    }
+    out
+}
+
+fn print_accepted(v: &ValidatedAssertion) {
+    let sigs: Vec<String> = v.signatures().iter().map(|s| format!("{} {} ({})", s.on, s.algorithm, s.engine)).collect();
+    println!(
+        "ACCEPTED SAML {} token from {} for subject {} ({} claims; signed: {}; valid until {})",
+        v.saml_version().name(),
+        v.issuer(),
+        v.subject().unwrap_or("(none)"),
+        v.claims().len(),
+        sigs.join(", "),
+        v.valid_until().to_rfc3339()
+    );
+    for c in v.claims() {
+        println!("  {} = {}", c.claim_type, c.value.escape_debug());
+    }
+}

@@ -1,0 +1,223 @@
+//! Signature verification: candidate issuers and keys, engine dispatch, and the diagnosis of
+//! failures (`sig.invalid` versus `sig.key_untrusted`).
+
+use std::sync::Arc;
+
+use openssl::pkey::{PKey, Public};
+use openssl::x509::X509;
+
+use super::profile::{SignatureProfile, check_policy};
+use super::{TokenError, error::reject};
+use crate::Reason;
+use crate::dsig;
+use crate::trust::{CertInfo, Engine, TrustStore, TrustedIssuer, TrustedKey};
+use crate::xml::{Document, LineEnds};
+use crate::xmlsec;
+
+/// The document as each engine needs it.
+pub(crate) struct Subject<'a> {
+    /// The strict reader's tree.
+    pub doc: &'a Document,
+    /// Bytes for libxml2 (CRs rewritten as references in [`LineEnds::KeepCrInText`] mode).
+    pub xmlsec_bytes: &'a [u8],
+    /// Line-end mode the tree was read with.
+    pub line_ends: LineEnds,
+}
+
+/// A verified signature.
+pub(crate) struct SigOk {
+    /// The canonical bytes the reference digested.
+    pub canonical: Vec<u8>,
+    /// The issuer whose key verified.
+    pub issuer: Arc<TrustedIssuer>,
+    /// The key that verified.
+    pub key: TrustedKey,
+    /// The engine used.
+    pub engine: Engine,
+}
+
+/// A failure, flagged when it was a digest mismatch (content changed after signing).
+pub(crate) struct SigFail {
+    pub error: TokenError,
+    pub digest_mismatch: bool,
+}
+
+impl From<TokenError> for SigFail {
+    fn from(error: TokenError) -> SigFail {
+        SigFail { error, digest_mismatch: false }
+    }
+}
+
+enum Attempt {
+    Verified { canonical: Vec<u8>, key_index: usize },
+    DigestMismatch,
+    NoKey,
+}
+
+fn key_from_cert_der(der: &[u8]) -> Option<TrustedKey> {
+    let cert = X509::from_der(der).ok()?;
+    TrustedKey::from_cert(&cert, "KeyInfo").ok()
+}
+
+/// Keys an issuer offers for this signature: its configured keys, plus (in thumbprint mode)
+/// KeyInfo certificates whose thumbprint is pinned.
+fn issuer_keys(issuer: &TrustedIssuer, p: &SignatureProfile) -> Vec<TrustedKey> {
+    let mut keys: Vec<TrustedKey> = issuer.keys().to_vec();
+    if !issuer.thumbprints().is_empty() {
+        for der in &p.keyinfo_certs {
+            if let Some(k) = key_from_cert_der(der)
+                && let Some(cert) = &k.cert
+                && issuer.thumbprints().iter().any(|t| t.matches(cert))
+            {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
+fn attempt(
+    engine: Engine,
+    subject: &Subject<'_>,
+    p: &SignatureProfile,
+    keys: &[&PKey<Public>],
+    issuer: &TrustedIssuer,
+) -> Result<Attempt, TokenError> {
+    match engine {
+        Engine::Xmlsec => {
+            let (ns, local) = (subject.doc.ns(p.element), subject.doc.local(p.element));
+            let path = subject.doc.element_path(p.element);
+            let req = xmlsec::VerifyRequest {
+                xml: subject.xmlsec_bytes,
+                target_path: &path,
+                target_name: (ns, local),
+                id_attr: match p.kind {
+                    super::profile::Signed::Assertion11 => xmlsec::IdAttr::AssertionId,
+                    _ => xmlsec::IdAttr::Id,
+                },
+                id_value: &p.id,
+                element_count: subject.doc.element_count(),
+                keys,
+                policy: xmlsec::AlgorithmPolicy {
+                    allow_sha1: issuer.policy.allow_sha1,
+                    allow_inclusive_c14n: issuer.policy.allow_inclusive_c14n,
+                },
+            };
+            match xmlsec::verify(&req) {
+                Ok(v) => Ok(Attempt::Verified { canonical: v.pre_digest, key_index: v.key_index }),
+                Err(xmlsec::VerifyError::DigestMismatch) => Ok(Attempt::DigestMismatch),
+                Err(xmlsec::VerifyError::SignatureMismatch) | Err(xmlsec::VerifyError::Refused(_)) => Ok(Attempt::NoKey),
+                Err(xmlsec::VerifyError::DuplicateId(id)) => {
+                    reject(Reason::SigIdDup, format!("ID {id:?} appears more than once (libxml2)"))
+                }
+                Err(xmlsec::VerifyError::Forbidden(m)) => {
+                    let reason = if m.contains("processing instruction") { Reason::XmlPi } else { Reason::XmlDoctype };
+                    reject(reason, format!("libxml2: {m}"))
+                }
+                Err(xmlsec::VerifyError::Malformed(m)) => reject(Reason::XmlMalformed, format!("libxml2: {m}")),
+                Err(xmlsec::VerifyError::TreeMismatch(m)) => {
+                    reject(Reason::XmlMalformed, format!("parser differential between readers: {m}"))
+                }
+            }
+        }
+        Engine::Streaming => match dsig::verify(subject.doc, p, keys) {
+            Ok(dsig::Outcome::Verified { canonical, key_index }) => Ok(Attempt::Verified { canonical, key_index }),
+            Ok(dsig::Outcome::DigestMismatch) => Ok(Attempt::DigestMismatch),
+            Ok(dsig::Outcome::NoKey) => Ok(Attempt::NoKey),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// Verifies one signature against the trusted issuers, trying first the issuers named like
+/// `issuer_hint` (the token's own, still unverified, Issuer text), then unnamed ones, then the
+/// rest. The issuer is the owner of the key that verifies, never the hint.
+pub(crate) fn verify_signature(
+    trust: &TrustStore,
+    subject: &Subject<'_>,
+    p: &SignatureProfile,
+    issuer_hint: Option<&str>,
+    engine_override: Option<Engine>,
+) -> Result<SigOk, SigFail> {
+    let mut order: Vec<&Arc<TrustedIssuer>> = trust.issuers().iter().collect();
+    order.sort_by_key(|i| match (i.name(), issuer_hint) {
+        (Some(n), Some(h)) if n == h => 0,
+        (None, _) => 1,
+        _ => 2,
+    });
+    let mut first_policy_error: Option<TokenError> = None;
+    let mut tried_any = false;
+    let mut tried: Vec<String> = Vec::new();
+    for issuer in order {
+        if let Err(e) = check_policy(p, &issuer.policy) {
+            first_policy_error.get_or_insert(e);
+            continue;
+        }
+        let keys = issuer_keys(issuer, p);
+        if keys.is_empty() {
+            continue;
+        }
+        tried_any = true;
+        tried.extend(keys.iter().map(|k| k.thumbprint_sha256()));
+        let pkeys: Vec<&PKey<Public>> = keys.iter().map(|k| &k.public).collect();
+        let engine = engine_override.unwrap_or(issuer.policy.engine);
+        match attempt(engine, subject, p, &pkeys, issuer)? {
+            Attempt::Verified { canonical, key_index } => {
+                return Ok(SigOk { canonical, issuer: Arc::clone(issuer), key: keys[key_index].clone(), engine });
+            }
+            Attempt::DigestMismatch => {
+                return Err(SigFail {
+                    error: TokenError::new(
+                        Reason::SigInvalid,
+                        format!("the {} digest does not match: the signed content was changed", p.digest_alg.name()),
+                    ),
+                    digest_mismatch: true,
+                });
+            }
+            Attempt::NoKey => {}
+        }
+    }
+    if !tried_any {
+        if let Some(e) = first_policy_error {
+            return Err(e.into());
+        }
+        return Err(TokenError::new(
+            Reason::SigKeyUntrusted,
+            "no trusted key: the thumbprint-pinned certificate is not in KeyInfo",
+        )
+        .into());
+    }
+    Err(diagnose(subject, p, &tried).into())
+}
+
+/// No trusted key verified: say whether an untrusted KeyInfo key did (`sig.key_untrusted`) or
+/// nothing does (`sig.invalid`). KeyInfo only feeds this diagnosis, never trust.
+fn diagnose(subject: &Subject<'_>, p: &SignatureProfile, tried: &[String]) -> TokenError {
+    for der in &p.keyinfo_certs {
+        let Some(k) = key_from_cert_der(der) else { continue };
+        let probe = TrustedIssuer::new(None, vec![k.clone()], Vec::new(), crate::trust::IssuerPolicy {
+            allow_sha1: true,
+            allow_inclusive_c14n: true,
+            ..Default::default()
+        });
+        let Ok(probe) = probe else { continue };
+        let pk = [&k.public];
+        if let Ok(Attempt::Verified { .. }) = attempt(Engine::Streaming, subject, p, &pk, &probe)
+            .or_else(|_| attempt(Engine::Xmlsec, subject, p, &pk, &probe))
+        {
+            let who = k.cert.as_ref().map(|c: &CertInfo| c.subject.clone()).unwrap_or_default();
+            return TokenError::new(
+                Reason::SigKeyUntrusted,
+                format!(
+                    "signed by an untrusted key: {who} (SHA-256 {}); trusted: {}",
+                    k.thumbprint_sha256(),
+                    tried.join(", ")
+                ),
+            );
+        }
+    }
+    TokenError::new(
+        Reason::SigInvalid,
+        format!("the signature value does not verify with any trusted key ({})", tried.join(", ")),
+    )
+}
