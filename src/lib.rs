@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod dsig;
 pub mod reason;
+pub mod store;
 pub mod token;
 pub mod trust;
 pub mod xmlsec;

@@ -224,12 +224,13 @@ impl ValidatedAssertion {
     pub fn attributes(&self) -> &[Attribute] {
         &self.assertion.attributes
     }
-    /// Claims: one per text attribute value, in document order.
+    /// Claims: one per attribute value (text, or the text of element content), in document
+    /// order; nil values are left out.
     pub fn claims(&self) -> Vec<Claim> {
         let mut out = Vec::new();
         for a in &self.assertion.attributes {
             for v in &a.values {
-                if let AttrValue::Text(t) = v {
+                if let AttrValue::Text(t) | AttrValue::Complex(t) = v {
                     out.push(Claim {
                         claim_type: a.claim_type.clone(),
                         value: t.clone(),
@@ -331,6 +332,26 @@ impl Validator {
         }
     }
 
+    /// [`Validator::validate`], then records the token in `replay` (`tok.replay` when it was
+    /// seen before). The record is made only after every other check passed.
+    pub fn validate_once(
+        &self,
+        input: &[u8],
+        binding: Binding,
+        now: DateTime<Utc>,
+        replay: &dyn crate::store::ReplayCache,
+    ) -> Result<ValidatedAssertion, TokenError> {
+        let v = self.validate(input, binding, now)?;
+        match replay.insert_if_absent(&v.replay_key(), v.replay_until(), now) {
+            Ok(true) => Ok(v),
+            Ok(false) => reject(
+                Reason::TokReplay,
+                format!("assertion {} from {} was already used", v.assertion_id(), v.issuer()),
+            ),
+            Err(e) => reject(Reason::StoreUnavailable, e.to_string()),
+        }
+    }
+
     fn run(&self, bytes: &[u8], binding: Binding, now: DateTime<Utc>, line_ends: LineEnds) -> Result<ValidatedAssertion, SigFail> {
         let opts = ParseOptions { limits: self.policy.limits.clone(), line_ends };
         let doc = xml::parse(bytes, &opts).map_err(TokenError::from)?;
@@ -364,7 +385,7 @@ impl Validator {
         } else {
             bytes
         };
-        let subject = Subject { doc: &doc, xmlsec_bytes, line_ends };
+        let subject = Subject { doc: &doc, xmlsec_bytes };
         let hint = issuer_hint(&doc, &env);
         let override_ = self.policy.engine_override;
         let r_ok = match &r_prof {

@@ -79,8 +79,8 @@ pub struct Authn {
 pub enum AttrValue {
     /// Text content.
     Text(String),
-    /// Element content (refused for identity claims).
-    Complex,
+    /// Element content (refused for identity claims); its descendant text, concatenated.
+    Complex(String),
     /// `xsi:nil="true"`.
     Nil,
 }
@@ -184,7 +184,12 @@ pub(crate) fn attr_value(doc: &Document, v: NodeId) -> AttrValue {
     }
     match doc.simple_text(v) {
         Some(t) => AttrValue::Text(t.into_owned()),
-        None => AttrValue::Complex,
+        None => AttrValue::Complex(
+            doc.descendants(v)
+                .filter(|&d| doc.kind(d) == crate::xml::NodeKind::Text)
+                .map(|d| doc.text(d))
+                .collect(),
+        ),
     }
 }
 

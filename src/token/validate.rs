@@ -198,7 +198,7 @@ pub(crate) fn check(
     };
 
     // Authentication statement.
-    if a.authn.is_empty() {
+    if a.authn.is_empty() && issuer.policy.require_authn_statement {
         return reject(Reason::TokAuthn, "the assertion has no authentication statement");
     }
     for s in &a.authn {

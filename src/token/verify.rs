@@ -11,7 +11,7 @@ use super::{TokenError, error::reject};
 use crate::Reason;
 use crate::dsig;
 use crate::trust::{CertInfo, Engine, TrustStore, TrustedIssuer, TrustedKey};
-use crate::xml::{Document, LineEnds};
+use crate::xml::Document;
 use crate::xmlsec;
 
 /// The document as each engine needs it.
@@ -20,8 +20,6 @@ pub(crate) struct Subject<'a> {
     pub doc: &'a Document,
     /// Bytes for libxml2 (CRs rewritten as references in [`LineEnds::KeepCrInText`] mode).
     pub xmlsec_bytes: &'a [u8],
-    /// Line-end mode the tree was read with.
-    pub line_ends: LineEnds,
 }
 
 /// A verified signature.

@@ -54,6 +54,9 @@ pub struct IssuerPolicy {
     pub engine: Engine,
     /// Require the Assertion itself to be signed even when the SAML-P Response is.
     pub require_signed_assertion: bool,
+    /// Require an authentication statement (off only for STSes that issue attribute-only
+    /// tokens, such as custom WIF or CXF STSes).
+    pub require_authn_statement: bool,
 }
 
 impl Default for IssuerPolicy {
@@ -65,6 +68,7 @@ impl Default for IssuerPolicy {
             check_cert_validity: true,
             engine: Engine::default(),
             require_signed_assertion: false,
+            require_authn_statement: true,
         }
     }
 }
