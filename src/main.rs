@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::DecodeClaim(args) => fedrp::claims::cli::decode_claim(&args),
         Command::CheckToken(args) => fedrp::commands::check_token::run(&args),
+        Command::Bench(args) => fedrp::commands::bench::run(&args),
         other => {
             eprintln!("fedrp: {other:?}: not available in this build yet");
             2
