@@ -139,7 +139,8 @@ pub fn locate(doc: &Document, binding: Binding) -> Result<Envelope, TokenError> 
     let bare = assertion_version(doc, root);
     match binding {
         Binding::WsFed if rst_form.is_none() => {
-            return if is_response || bare.is_some() {
+            let wstrust = matches!(doc.ns(root), WST13 | WST2005);
+            return if is_response || bare.is_some() || wstrust {
                 reject(
                     Reason::WsfRstrShape,
                     format!("wresult holds a {} instead of a WS-Trust RequestSecurityTokenResponse", doc.local(root)),

@@ -61,9 +61,9 @@ impl SamlVersion {
 pub enum Binding {
     /// Offline checks: every envelope form.
     Any,
-    /// WS-Fed `wresult`: a WS-Trust RSTR (Collection) only.
+    /// WS-Fed `wresult`: XML text holding a WS-Trust RSTR (Collection) only.
     WsFed,
-    /// SAML-P `SAMLResponse`: a `samlp:Response` only.
+    /// SAML-P `SAMLResponse`: base64 of a `samlp:Response` only.
     SamlP,
 }
 
@@ -319,7 +319,12 @@ impl Validator {
     /// Validates a posted token at time `now`. No replay check: record
     /// [`ValidatedAssertion::replay_key`] in a replay cache after this succeeds.
     pub fn validate(&self, input: &[u8], binding: Binding, now: DateTime<Utc>) -> Result<ValidatedAssertion, TokenError> {
-        let bytes = input::decode(input, self.policy.max_token_bytes)?;
+        let encoding = match binding {
+            Binding::WsFed => input::Encoding::Xml,
+            Binding::SamlP => input::Encoding::Base64,
+            Binding::Any => input::Encoding::Detect,
+        };
+        let bytes = input::decode(input, encoding, self.policy.max_token_bytes)?;
         match self.run(&bytes, binding, now, LineEnds::Normalize) {
             Ok(v) => Ok(v),
             Err(f) if f.digest_mismatch && bytes.contains(&b'\r') => {
@@ -357,7 +362,7 @@ impl Validator {
         let doc = xml::parse(bytes, &opts).map_err(TokenError::from)?;
         let env = envelope::locate(&doc, binding)?;
         envelope::check_assertion_children(&doc, env.token, env.version)?;
-        envelope::check_no_comments(&doc, env.response.unwrap_or(env.token))?;
+        envelope::check_no_comments(&doc, env.token)?;
         let ids = IdMap::scan(&doc)?;
 
         let a_kind = Signed::assertion(env.version);

@@ -110,8 +110,8 @@ pub struct SignatureProfile {
     pub digest_value: Vec<u8>,
     /// Decoded SignatureValue.
     pub signature_value: Vec<u8>,
-    /// DER certificates found in KeyInfo (never a trust source by themselves).
-    pub keyinfo_certs: Vec<Vec<u8>>,
+    /// The KeyInfo element, if any (never a trust source by itself).
+    pub key_info: Option<NodeId>,
 }
 
 /// Finds the direct `ds:Signature` child of `element` (`sig.count`, `sig.position`).
@@ -203,7 +203,9 @@ fn prefix_list(doc: &Document, method: NodeId) -> Result<Vec<String>, TokenError
     Ok(prefixes)
 }
 
-/// Checks the signature's structure and reference (everything before cryptography).
+/// Checks the signature's structure and reference (everything before cryptography), in this
+/// order: `sig.object`, `sig.malformed` (Signature / SignedInfo children, SignatureValue),
+/// `sig.ref_count`, `sig.ref_uri`, `sig.ref_target`, `sig.transform`, `sig.c14n`, `sig.alg`.
 pub fn check(
     doc: &Document,
     ids: &IdMap,
@@ -212,21 +214,55 @@ pub fn check(
     signature: NodeId,
 ) -> Result<SignatureProfile, TokenError> {
     let sig_children = ds_children(doc, signature, "ds:Signature")?;
+    if sig_children.iter().any(|&c| doc.is(c, DS, "Object")) {
+        return reject(Reason::SigObject, "ds:Object inside the signature");
+    }
+    // Signature shape: SignedInfo, SignatureValue, KeyInfo?
     let signed_info = match sig_children.first() {
         Some(&si) if doc.is(si, DS, "SignedInfo") => si,
         _ => return reject(Reason::SigMalformed, "ds:Signature does not start with ds:SignedInfo"),
     };
-    if sig_children.iter().any(|&c| doc.is(c, DS, "Object")) {
-        return reject(Reason::SigObject, "ds:Object inside the signature");
+    let signature_value = match sig_children.get(1) {
+        Some(&sv) if doc.is(sv, DS, "SignatureValue") => sv,
+        _ => return reject(Reason::SigMalformed, "ds:SignatureValue must follow ds:SignedInfo"),
+    };
+    let key_info = match sig_children.get(2) {
+        Some(&ki) if doc.is(ki, DS, "KeyInfo") => Some(ki),
+        Some(&other) => {
+            return reject(
+                Reason::SigMalformed,
+                format!("unexpected {{{}}}{} in ds:Signature", doc.ns(other), doc.local(other)),
+            );
+        }
+        None => None,
+    };
+    if sig_children.len() > 2 + usize::from(key_info.is_some()) {
+        return reject(Reason::SigMalformed, "unexpected elements after KeyInfo in ds:Signature");
     }
-
-    // The reference and what it points at.
+    // SignedInfo shape: CanonicalizationMethod, SignatureMethod, Reference+.
     let si_children = ds_children(doc, signed_info, "ds:SignedInfo")?;
-    let refs: Vec<NodeId> = si_children.iter().copied().filter(|&c| doc.is(c, DS, "Reference")).collect();
-    let [reference] = refs.as_slice() else {
+    let (c14n_m, sig_m) = match si_children.as_slice() {
+        [c, s, rest @ ..]
+            if doc.is(*c, DS, "CanonicalizationMethod")
+                && doc.is(*s, DS, "SignatureMethod")
+                && rest.iter().all(|&r| doc.is(r, DS, "Reference")) =>
+        {
+            (*c, *s)
+        }
+        _ => {
+            return reject(
+                Reason::SigMalformed,
+                "SignedInfo must hold CanonicalizationMethod, SignatureMethod, then Reference elements",
+            );
+        }
+    };
+    let refs = &si_children[2..];
+    let [reference] = refs else {
         return reject(Reason::SigRefCount, format!("{} references in SignedInfo; exactly one is allowed", refs.len()));
     };
     let reference = *reference;
+
+    // The reference and what it points at.
     let own_id = doc.attr(element, "", kind.id_attr()).unwrap_or("");
     let uri = doc
         .attr(reference, "", "URI")
@@ -269,46 +305,6 @@ pub fn check(
         frag.to_owned()
     };
 
-    // Signature shape: SignedInfo, SignatureValue, KeyInfo?
-    let signature_value = match sig_children.get(1) {
-        Some(&sv) if doc.is(sv, DS, "SignatureValue") => sv,
-        _ => return reject(Reason::SigMalformed, "ds:SignatureValue must follow ds:SignedInfo"),
-    };
-    let key_info = match sig_children.get(2) {
-        Some(&ki) if doc.is(ki, DS, "KeyInfo") => Some(ki),
-        Some(&other) => {
-            return reject(
-                Reason::SigMalformed,
-                format!("unexpected {{{}}}{} in ds:Signature", doc.ns(other), doc.local(other)),
-            );
-        }
-        None => None,
-    };
-    if sig_children.len() > 2 + usize::from(key_info.is_some()) {
-        return reject(Reason::SigMalformed, "unexpected elements after KeyInfo in ds:Signature");
-    }
-
-    // SignedInfo shape: CanonicalizationMethod, SignatureMethod, Reference.
-    let [c14n_m, sig_m, r] = si_children.as_slice() else {
-        return reject(Reason::SigMalformed, "SignedInfo must hold CanonicalizationMethod, SignatureMethod, Reference");
-    };
-    if !doc.is(*c14n_m, DS, "CanonicalizationMethod") || !doc.is(*sig_m, DS, "SignatureMethod") || *r != reference {
-        return reject(Reason::SigMalformed, "SignedInfo children are not in schema order");
-    }
-    let c14n_uri = doc.attr(*c14n_m, "", "Algorithm").unwrap_or("");
-    let c14n = match c14n_uri {
-        alg::EXC_C14N => C14nAlg::Exclusive,
-        alg::C14N_10 => C14nAlg::Inclusive,
-        other => return reject(Reason::SigC14n, format!("CanonicalizationMethod {other:?} is not allowed")),
-    };
-    let c14n_prefixes = prefix_list(doc, *c14n_m)?;
-    let sig_uri = doc.attr(*sig_m, "", "Algorithm").unwrap_or("");
-    let sig_alg = SignatureAlg::from_uri(sig_uri)
-        .ok_or_else(|| TokenError::new(Reason::SigAlg, format!("SignatureMethod {sig_uri:?} is not allowed")))?;
-    if doc.elements(*sig_m).next().is_some() {
-        return reject(Reason::SigAlg, "SignatureMethod has parameters (HMACOutputLength?)");
-    }
-
     // Reference: Transforms, DigestMethod, DigestValue.
     let ref_children = ds_children(doc, reference, "ds:Reference")?;
     let (transforms, rest) = match ref_children.split_first() {
@@ -322,28 +318,33 @@ pub fn check(
         return reject(Reason::SigMalformed, "Reference children are not in schema order");
     }
     let (ref_c14n, ref_prefixes) = transforms_profile(doc, transforms)?;
+
+    let c14n_uri = doc.attr(c14n_m, "", "Algorithm").unwrap_or("");
+    let c14n = match c14n_uri {
+        alg::EXC_C14N => C14nAlg::Exclusive,
+        alg::C14N_10 => C14nAlg::Inclusive,
+        other => return reject(Reason::SigC14n, format!("CanonicalizationMethod {other:?} is not allowed")),
+    };
+    let c14n_prefixes = prefix_list(doc, c14n_m)?;
+    let sig_uri = doc.attr(sig_m, "", "Algorithm").unwrap_or("");
+    let sig_alg = SignatureAlg::from_uri(sig_uri)
+        .ok_or_else(|| TokenError::new(Reason::SigAlg, format!("SignatureMethod {sig_uri:?} is not allowed")))?;
+    if doc.elements(sig_m).next().is_some() {
+        return reject(Reason::SigAlg, "SignatureMethod has parameters (HMACOutputLength?)");
+    }
     let dm_uri = doc.attr(*dm, "", "Algorithm").unwrap_or("");
     let digest_alg = DigestAlg::from_uri(dm_uri)
         .ok_or_else(|| TokenError::new(Reason::SigAlg, format!("DigestMethod {dm_uri:?} is not allowed")))?;
-    let digest_value = b64(&doc.simple_text(*dv).unwrap_or_default(), "DigestValue")?;
+    let digest_value = b64(
+        &doc.text_ignoring_comments(*dv)
+            .ok_or_else(|| TokenError::new(Reason::SigMalformed, "DigestValue has element content"))?,
+        "DigestValue",
+    )?;
     let signature_value = b64(
-        &doc.simple_text(signature_value)
+        &doc.text_ignoring_comments(signature_value)
             .ok_or_else(|| TokenError::new(Reason::SigMalformed, "SignatureValue has element content"))?,
         "SignatureValue",
     )?;
-
-    let mut keyinfo_certs = Vec::new();
-    if let Some(ki) = key_info {
-        for xd in doc.elements(ki).filter(|&c| doc.is(c, DS, "X509Data")) {
-            for xc in doc.elements(xd).filter(|&c| doc.is(c, DS, "X509Certificate")) {
-                let text = doc.simple_text(xc).unwrap_or_default();
-                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(compact) {
-                    keyinfo_certs.push(der);
-                }
-            }
-        }
-    }
 
     Ok(SignatureProfile {
         element,
@@ -359,8 +360,45 @@ pub fn check(
         ref_prefixes,
         digest_value,
         signature_value,
-        keyinfo_certs,
+        key_info,
     })
+}
+
+/// DER certificates in a KeyInfo (never a trust source by themselves).
+pub fn keyinfo_certs(doc: &Document, key_info: Option<NodeId>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let Some(ki) = key_info else { return out };
+    for xd in doc.elements(ki).filter(|&c| doc.is(c, DS, "X509Data")) {
+        for xc in doc.elements(xd).filter(|&c| doc.is(c, DS, "X509Certificate")) {
+            let text = doc.text_ignoring_comments(xc).unwrap_or_default();
+            let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(compact) {
+                out.push(der);
+            }
+        }
+    }
+    out
+}
+
+/// RSA public keys given as `KeyValue/RSAKeyValue` in a KeyInfo (for diagnosis only).
+pub fn keyinfo_rsa_values(doc: &Document, key_info: Option<NodeId>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Some(ki) = key_info else { return out };
+    let read = |n: NodeId| -> Option<Vec<u8>> {
+        let t = doc.text_ignoring_comments(n)?;
+        let compact: String = t.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        base64::engine::general_purpose::STANDARD.decode(compact).ok()
+    };
+    for kv in doc.elements(ki).filter(|&c| doc.is(c, DS, "KeyValue")) {
+        for rsa in doc.elements(kv).filter(|&c| doc.is(c, DS, "RSAKeyValue")) {
+            let m = doc.elements(rsa).find(|&c| doc.is(c, DS, "Modulus")).and_then(read);
+            let e = doc.elements(rsa).find(|&c| doc.is(c, DS, "Exponent")).and_then(read);
+            if let (Some(m), Some(e)) = (m, e) {
+                out.push((m, e));
+            }
+        }
+    }
+    out
 }
 
 fn transforms_profile(doc: &Document, transforms: Option<NodeId>) -> Result<(C14nAlg, Vec<String>), TokenError> {

@@ -26,7 +26,7 @@ pub fn parse_assertion(doc: &Document, a: NodeId) -> Result<AssertionModel, Toke
     let id = attr(doc, a, "AssertionID")
         .filter(|s| !s.is_empty())
         .ok_or_else(|| TokenError::new(Reason::TokVersion, "Assertion has no AssertionID"))?;
-    let issue_instant = required_time(doc, a, "IssueInstant", Reason::TokVersion)?;
+    let issue_instant = required_time(doc, a, "IssueInstant", Reason::XmlMalformed)?;
     let mut m = AssertionModel {
         version: SamlVersion::V1_1,
         id,
@@ -159,8 +159,6 @@ fn conditions(doc: &Document, c: NodeId) -> Result<Conditions, TokenError> {
                 list.push(text(doc, au, Reason::TokAudience)?);
             }
             out.audience_restrictions.push(list);
-        } else if doc.is(x, SAML1, "DoNotCacheCondition") {
-            // fedrp never caches assertions: satisfied.
         } else {
             out.unsupported.push(format!("{{{}}}{}", doc.ns(x), doc.local(x)));
         }

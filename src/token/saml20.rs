@@ -16,7 +16,7 @@ pub fn parse_assertion(doc: &Document, a: NodeId) -> Result<AssertionModel, Toke
         );
     }
     let id = attr(doc, a, "ID").filter(|s| !s.is_empty()).ok_or_else(|| TokenError::new(Reason::TokVersion, "Assertion has no ID"))?;
-    let issue_instant = required_time(doc, a, "IssueInstant", Reason::TokVersion)?;
+    let issue_instant = required_time(doc, a, "IssueInstant", Reason::XmlMalformed)?;
     let mut m = AssertionModel {
         version: SamlVersion::V2_0,
         id,

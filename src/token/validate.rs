@@ -1,6 +1,7 @@
 //! Semantic checks on the verified assertion: key policy, issuer, conditions, audience,
 //! lifetime with skew, subject, bearer confirmation, recipient / destination, authentication
-//! statement, InResponseTo, and duplicate attributes. Time is a parameter; nothing here reads
+//! statement and InResponseTo. (Repeated attributes are the claim mapping's business: only
+//! the identity claim must be unambiguous.) Time is a parameter; nothing here reads
 //! a clock.
 
 use chrono::{DateTime, Duration, Utc};
@@ -244,11 +245,6 @@ pub(crate) fn check(
 
     if a.encrypted_attributes > 0 {
         return reject(Reason::EncUnsupported, "EncryptedAttribute, and no decryption key is configured");
-    }
-    for (i, at) in a.attributes.iter().enumerate() {
-        if a.attributes[..i].iter().any(|p| p.claim_type == at.claim_type) {
-            return reject(Reason::ClaimsDuplicate, format!("attribute {:?} appears twice", at.claim_type));
-        }
     }
     Ok(())
 }

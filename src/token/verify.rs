@@ -59,10 +59,10 @@ fn key_from_cert_der(der: &[u8]) -> Option<TrustedKey> {
 
 /// Keys an issuer offers for this signature: its configured keys, plus (in thumbprint mode)
 /// KeyInfo certificates whose thumbprint is pinned.
-fn issuer_keys(issuer: &TrustedIssuer, p: &SignatureProfile) -> Vec<TrustedKey> {
+fn issuer_keys(issuer: &TrustedIssuer, doc: &Document, p: &SignatureProfile) -> Vec<TrustedKey> {
     let mut keys: Vec<TrustedKey> = issuer.keys().to_vec();
     if !issuer.thumbprints().is_empty() {
-        for der in &p.keyinfo_certs {
+        for der in &super::profile::keyinfo_certs(doc, p.key_info) {
             if let Some(k) = key_from_cert_der(der)
                 && let Some(cert) = &k.cert
                 && issuer.thumbprints().iter().any(|t| t.matches(cert))
@@ -151,8 +151,19 @@ pub(crate) fn verify_signature(
             first_policy_error.get_or_insert(e);
             continue;
         }
-        let keys = issuer_keys(issuer, p);
+        let keys = issuer_keys(issuer, subject.doc, p);
         if keys.is_empty() {
+            continue;
+        }
+        if !keys.iter().any(|k| k.key_type() == Some(p.sig_alg.key)) {
+            first_policy_error.get_or_insert(TokenError::new(
+                Reason::SigAlg,
+                format!(
+                    "{} signature, but the issuer's keys are {}",
+                    p.sig_alg.name(),
+                    keys.iter().map(TrustedKey::describe).collect::<Vec<_>>().join(", ")
+                ),
+            ));
             continue;
         }
         tried_any = true;
@@ -191,8 +202,18 @@ pub(crate) fn verify_signature(
 /// No trusted key verified: say whether an untrusted KeyInfo key did (`sig.key_untrusted`) or
 /// nothing does (`sig.invalid`). KeyInfo only feeds this diagnosis, never trust.
 fn diagnose(subject: &Subject<'_>, p: &SignatureProfile, tried: &[String]) -> TokenError {
-    for der in &p.keyinfo_certs {
-        let Some(k) = key_from_cert_der(der) else { continue };
+    let mut candidates: Vec<TrustedKey> =
+        super::profile::keyinfo_certs(subject.doc, p.key_info).iter().filter_map(|d| key_from_cert_der(d)).collect();
+    for (m, e) in super::profile::keyinfo_rsa_values(subject.doc, p.key_info) {
+        let key = openssl::bn::BigNum::from_slice(&m)
+            .and_then(|m| openssl::bn::BigNum::from_slice(&e).map(|e| (m, e)))
+            .and_then(|(m, e)| openssl::rsa::Rsa::from_public_components(m, e))
+            .and_then(PKey::from_rsa);
+        if let Ok(public) = key {
+            candidates.push(TrustedKey { public, cert: None, source: "KeyInfo KeyValue".into() });
+        }
+    }
+    for k in candidates {
         let probe = TrustedIssuer::new(None, vec![k.clone()], Vec::new(), crate::trust::IssuerPolicy {
             allow_sha1: true,
             allow_inclusive_c14n: true,
@@ -200,10 +221,8 @@ fn diagnose(subject: &Subject<'_>, p: &SignatureProfile, tried: &[String]) -> To
         });
         let Ok(probe) = probe else { continue };
         let pk = [&k.public];
-        if let Ok(Attempt::Verified { .. }) = attempt(Engine::Streaming, subject, p, &pk, &probe)
-            .or_else(|_| attempt(Engine::Xmlsec, subject, p, &pk, &probe))
-        {
-            let who = k.cert.as_ref().map(|c: &CertInfo| c.subject.clone()).unwrap_or_default();
+        if let Ok(Attempt::Verified { .. }) = attempt(Engine::Streaming, subject, p, &pk, &probe) {
+            let who = k.cert.as_ref().map(|c: &CertInfo| c.subject.clone()).unwrap_or_else(|| k.describe());
             return TokenError::new(
                 Reason::SigKeyUntrusted,
                 format!(

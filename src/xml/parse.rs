@@ -473,7 +473,7 @@ impl<'a> Builder<'a> {
                 if value == XML_NS || value == XMLNS_NS {
                     return Err(self.err(Reason::XmlMalformed, pos, "reserved namespace bound as default"));
                 }
-                self.declare("", &value, pos);
+                self.declare("", &value, pos)?;
                 continue;
             }
             let p = declared.unwrap_or_default();
@@ -494,7 +494,7 @@ impl<'a> Builder<'a> {
                 }
                 _ => {}
             }
-            self.declare(p, &value, pos);
+            self.declare(p, &value, pos)?;
         }
         let decl_end = self.doc.ns_decls.len() as u32;
 
@@ -596,7 +596,10 @@ impl<'a> Builder<'a> {
         self.src.len() + self.base
     }
 
-    fn declare(&mut self, prefix: &str, uri: &str, pos: usize) {
+    fn declare(&mut self, prefix: &str, uri: &str, pos: usize) -> Result<(), XmlError> {
+        if !super::names::is_uri_reference(uri) {
+            return Err(self.err(Reason::XmlMalformed, pos, format!("namespace name {uri:?} is not a valid URI")));
+        }
         if !uri.is_empty() && !is_absolute_uri(uri) && self.relative_ns.is_none() {
             self.relative_ns = Some((pos + self.base, uri.to_owned()));
         }
@@ -604,6 +607,7 @@ impl<'a> Builder<'a> {
         let u = self.span_of(uri);
         self.doc.ns_decls.push(NsDeclRec { prefix: p, uri: u });
         self.scope.push((p, u));
+        Ok(())
     }
 
     fn end(&mut self) {

@@ -77,6 +77,8 @@ fn reason_codes() {
         ("<r>", "xml.malformed"),
         ("", "xml.malformed"),
         ("<r xmlns:e=\"1\"><e:x/></r>", "sig.c14n"),
+        ("<r xmlns:e=\"urn:x \"><e:x/></r>", "xml.malformed"),
+        ("<r xmlns=\"urn:\u{e9}\"/>", "xml.malformed"),
         ("<r><!-- a -- b --></r>", "xml.malformed"),
     ];
     for (input, want) in cases {

@@ -253,6 +253,20 @@ impl Document {
         Some(out.unwrap_or(std::borrow::Cow::Borrowed("")))
     }
 
+    /// Like [`Document::simple_text`], but comments are skipped (what canonicalization and
+    /// libxmlsec1 read from `DigestValue` and friends).
+    pub fn text_ignoring_comments(&self, id: NodeId) -> Option<String> {
+        let mut out = String::new();
+        for c in self.children(id) {
+            match self.kind(c) {
+                NodeKind::Text => out.push_str(self.text(c)),
+                NodeKind::Comment => {}
+                NodeKind::Element => return None,
+            }
+        }
+        Some(out)
+    }
+
     /// Iterates over the element and all its descendants in document order.
     pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
         Descendants { doc: self, root: id, next: Some(id) }
