@@ -5,14 +5,16 @@
 #![warn(missing_docs)]
 
 pub mod claims;
-pub mod xml;
 pub mod cli;
 pub mod commands;
 pub mod dsig;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod reason;
 pub mod store;
 pub mod token;
 pub mod trust;
+pub mod xml;
 pub mod xmlsec;
 
 pub use reason::Reason;

@@ -31,14 +31,20 @@ fn cases() -> Vec<PathBuf> {
 }
 
 fn token_path(side: &Path) -> PathBuf {
-    ["xml", "b64"].iter().map(|e| side.with_extension(e)).find(|p| p.exists()).expect("token file")
+    ["xml", "b64"]
+        .iter()
+        .map(|e| side.with_extension(e))
+        .find(|p| p.exists())
+        .expect("token file")
 }
 
 /// What the HTTP binding carries: SAML-P posts are base64 of the XML file.
 fn posted(side: &serde_json::Value, bytes: Vec<u8>) -> Vec<u8> {
     use base64::Engine as _;
     if side["binding"] == "samlp" && side["input"] != "base64" {
-        base64::engine::general_purpose::STANDARD.encode(bytes).into_bytes()
+        base64::engine::general_purpose::STANDARD
+            .encode(bytes)
+            .into_bytes()
     } else {
         bytes
     }
@@ -67,7 +73,11 @@ fn check(side_path: &Path, engine: Engine) -> Option<String> {
         (Ok(a), Some("ACCEPT")) => {
             let mut problems = Vec::new();
             if a.subject() != side["subject"].as_str() {
-                problems.push(format!("subject {:?}, expected {:?}", a.subject(), side["subject"]));
+                problems.push(format!(
+                    "subject {:?}, expected {:?}",
+                    a.subject(),
+                    side["subject"]
+                ));
             }
             let skip = strings(&side["claims_skip"]);
             let mut got = claim_map(&a);
@@ -77,7 +87,9 @@ fn check(side_path: &Path, engine: Engine) -> Option<String> {
                 want.remove(s);
             }
             if side.get("claims").is_some() && got != want {
-                problems.push(format!("claims differ\n    got  {got:?}\n    want {want:?}"));
+                problems.push(format!(
+                    "claims differ\n    got  {got:?}\n    want {want:?}"
+                ));
             }
             (!problems.is_empty()).then(|| format!("{name}: {}", problems.join("; ")))
         }
@@ -85,14 +97,22 @@ fn check(side_path: &Path, engine: Engine) -> Option<String> {
             let want = side["expect_code"].as_str().unwrap_or_default();
             (e.reason.code() != want).then(|| format!("{name}: got {e}; expected {want}"))
         }
-        (Ok(_), _) => Some(format!("{name}: ACCEPTED; expected {}", side["expect_code"])),
+        (Ok(_), _) => Some(format!(
+            "{name}: ACCEPTED; expected {}",
+            side["expect_code"]
+        )),
         (Err(e), _) => Some(format!("{name}: got {e}; expected ACCEPT")),
     }
 }
 
 fn run(engine: Engine) {
     let failures: Vec<String> = cases().iter().filter_map(|c| check(c, engine)).collect();
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -111,18 +131,31 @@ fn replayed_assertions_are_refused() {
     let mut pairs = 0;
     for c in cases() {
         let side = json(&c);
-        let Some(first) = side["replay_of"].as_str() else { continue };
+        let Some(first) = side["replay_of"].as_str() else {
+            continue;
+        };
         // `replay_of` names the first token's file (repo-relative).
         let first_side_path = root().join(first).with_extension("json");
         let first_side = json(&first_side_path);
         for engine in ENGINES {
             let cache_for_engine = MemoryReplayCache::new(1000);
             let v1 = build(&first_side, engine);
-            let t1 = posted(&first_side, std::fs::read(token_path(&first_side_path)).unwrap());
-            v1.validate_once(&t1, binding(&first_side), now(&first_side), &cache_for_engine).unwrap();
+            let t1 = posted(
+                &first_side,
+                std::fs::read(token_path(&first_side_path)).unwrap(),
+            );
+            v1.validate_once(
+                &t1,
+                binding(&first_side),
+                now(&first_side),
+                &cache_for_engine,
+            )
+            .unwrap();
             let v2 = build(&side, engine);
             let t2 = posted(&side, std::fs::read(token_path(&c)).unwrap());
-            let e = v2.validate_once(&t2, binding(&side), now(&side), &cache_for_engine).unwrap_err();
+            let e = v2
+                .validate_once(&t2, binding(&side), now(&side), &cache_for_engine)
+                .unwrap_err();
             assert_eq!(e.reason.code(), "tok.replay", "{}", c.display());
         }
         pairs += 1;
@@ -139,8 +172,11 @@ fn the_same_token_twice_is_a_replay() {
     for engine in ENGINES {
         let cache = MemoryReplayCache::new(1000);
         let v = build(&side, engine);
-        v.validate_once(&bytes, binding(&side), now(&side), &cache).unwrap();
-        let e = v.validate_once(&bytes, binding(&side), now(&side), &cache).unwrap_err();
+        v.validate_once(&bytes, binding(&side), now(&side), &cache)
+            .unwrap();
+        let e = v
+            .validate_once(&bytes, binding(&side), now(&side), &cache)
+            .unwrap_err();
         assert_eq!(e.reason.code(), "tok.replay");
     }
 }

@@ -33,13 +33,20 @@ fn meta(dir: &Path) -> Option<serde_json::Value> {
 }
 
 fn execute(args: &BenchArgs) -> Result<(), UsageError> {
-    let engine = args.engine.as_deref().map(Engine::parse).transpose().map_err(UsageError)?;
+    let engine = args
+        .engine
+        .as_deref()
+        .map(Engine::parse)
+        .transpose()
+        .map_err(UsageError)?;
     let meta = meta(&args.dir);
-    let issuer = meta.as_ref().and_then(|m| m["issuer"].as_str().map(str::to_owned));
-    let recipient = args
-        .recipient
-        .clone()
-        .or_else(|| meta.as_ref().and_then(|m| m["acs_url"].as_str().map(str::to_owned)));
+    let issuer = meta
+        .as_ref()
+        .and_then(|m| m["issuer"].as_str().map(str::to_owned));
+    let recipient = args.recipient.clone().or_else(|| {
+        meta.as_ref()
+            .and_then(|m| m["acs_url"].as_str().map(str::to_owned))
+    });
     let trust = trust_from_args(&args.trust, &[], issuer.as_deref(), args.allow_sha1, engine)?;
     let policy = Policy {
         audiences: args.audiences.clone(),
@@ -58,7 +65,10 @@ fn execute(args: &BenchArgs) -> Result<(), UsageError> {
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(UsageError(format!("no *.xml tokens in {}", args.dir.display())));
+        return Err(UsageError(format!(
+            "no *.xml tokens in {}",
+            args.dir.display()
+        )));
     }
     let tokens: Vec<Vec<u8>> = files
         .iter()
@@ -95,7 +105,10 @@ fn execute(args: &BenchArgs) -> Result<(), UsageError> {
                 .map_err(|e| UsageError(format!("rejected during the timed run: {e}")))?;
             checksum = checksum.wrapping_add(v.claims().len());
             let key = format!("{}\u{1f}{pass}", v.replay_key());
-            if !cache.insert_if_absent(&key, v.replay_until(), now).unwrap_or(false) {
+            if !cache
+                .insert_if_absent(&key, v.replay_until(), now)
+                .unwrap_or(false)
+            {
                 return Err(UsageError("replay cache refused a fresh key".into()));
             }
             done += 1;
@@ -106,7 +119,10 @@ fn execute(args: &BenchArgs) -> Result<(), UsageError> {
         pass += 1;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("validated {done} tokens in {secs:.2} s ({:.1} us/token, checksum {checksum})", secs * 1e6 / done as f64);
+    println!(
+        "validated {done} tokens in {secs:.2} s ({:.1} us/token, checksum {checksum})",
+        secs * 1e6 / done as f64
+    );
     println!("tokens_per_s {:.0}", done as f64 / secs);
     Ok(())
 }

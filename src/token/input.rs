@@ -25,7 +25,10 @@ pub enum Encoding {
 /// (`http.too_large`).
 pub fn decode(input: &[u8], encoding: Encoding, max: usize) -> Result<Cow<'_, [u8]>, TokenError> {
     if input.len() > max.saturating_mul(4) / 3 + 4 {
-        return reject(Reason::HttpTooLarge, format!("token is {} bytes, over the {max} byte cap", input.len()));
+        return reject(
+            Reason::HttpTooLarge,
+            format!("token is {} bytes, over the {max} byte cap", input.len()),
+        );
     }
     let looks_xml = match encoding {
         Encoding::Xml => true,
@@ -42,7 +45,9 @@ pub fn decode(input: &[u8], encoding: Encoding, max: usize) -> Result<Cow<'_, [u
                     }
                 }
             }
-            head.first() == Some(&b'<') || head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF")
+            head.first() == Some(&b'<')
+                || head.starts_with(b"\xFF\xFE")
+                || head.starts_with(b"\xFE\xFF")
         }
     };
     let bytes = if looks_xml {
@@ -51,14 +56,21 @@ pub fn decode(input: &[u8], encoding: Encoding, max: usize) -> Result<Cow<'_, [u
         Cow::Owned(decode_base64(input)?)
     };
     if bytes.len() > max {
-        return reject(Reason::HttpTooLarge, format!("token is {} bytes, over the {max} byte cap", bytes.len()));
+        return reject(
+            Reason::HttpTooLarge,
+            format!("token is {} bytes, over the {max} byte cap", bytes.len()),
+        );
     }
     Ok(bytes)
 }
 
 /// Strict base64 (standard alphabet, canonical padding), ignoring ASCII whitespace.
 pub fn decode_base64(input: &[u8]) -> Result<Vec<u8>, TokenError> {
-    let compact: Vec<u8> = input.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let compact: Vec<u8> = input
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
     if compact.is_empty() {
         return reject(Reason::HttpBase64, "empty value");
     }
@@ -128,14 +140,35 @@ mod tests {
     fn detects_xml_and_base64() {
         let d = Encoding::Detect;
         assert_eq!(&*decode(b"  <a/>", d, 100).unwrap(), b"  <a/>");
-        assert_eq!(&*decode(b"\xEF\xBB\xBF <a/>", d, 100).unwrap(), b"\xEF\xBB\xBF <a/>");
+        assert_eq!(
+            &*decode(b"\xEF\xBB\xBF <a/>", d, 100).unwrap(),
+            b"\xEF\xBB\xBF <a/>"
+        );
         assert_eq!(&*decode(b"PGEvPg==", d, 100).unwrap(), b"<a/>");
-        assert_eq!(&*decode(b"PGEv\r\nPg==\r\n", Encoding::Base64, 100).unwrap(), b"<a/>");
-        assert_eq!(&*decode(b"&lt;a/&gt;", Encoding::Xml, 100).unwrap(), b"&lt;a/&gt;");
-        assert_eq!(decode(b"PGEvPg", d, 100).unwrap_err().reason, Reason::HttpBase64);
-        assert_eq!(decode(b"PGEv_g==", d, 100).unwrap_err().reason, Reason::HttpBase64);
-        assert_eq!(decode(b"<a/>", Encoding::Base64, 100).unwrap_err().reason, Reason::HttpBase64);
-        assert_eq!(decode(&[b'<'; 200], d, 100).unwrap_err().reason, Reason::HttpTooLarge);
+        assert_eq!(
+            &*decode(b"PGEv\r\nPg==\r\n", Encoding::Base64, 100).unwrap(),
+            b"<a/>"
+        );
+        assert_eq!(
+            &*decode(b"&lt;a/&gt;", Encoding::Xml, 100).unwrap(),
+            b"&lt;a/&gt;"
+        );
+        assert_eq!(
+            decode(b"PGEvPg", d, 100).unwrap_err().reason,
+            Reason::HttpBase64
+        );
+        assert_eq!(
+            decode(b"PGEv_g==", d, 100).unwrap_err().reason,
+            Reason::HttpBase64
+        );
+        assert_eq!(
+            decode(b"<a/>", Encoding::Base64, 100).unwrap_err().reason,
+            Reason::HttpBase64
+        );
+        assert_eq!(
+            decode(&[b'<'; 200], d, 100).unwrap_err().reason,
+            Reason::HttpTooLarge
+        );
     }
 
     #[test]

@@ -144,19 +144,31 @@ pub struct ResponseModel {
     pub status: Option<String>,
 }
 
-pub(crate) fn time_attr(doc: &Document, n: NodeId, name: &str) -> Result<Option<DateTime<Utc>>, TokenError> {
+pub(crate) fn time_attr(
+    doc: &Document,
+    n: NodeId,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, TokenError> {
     match doc.attr(n, "", name) {
         None => Ok(None),
         Some(v) => datetime::parse_utc(v).map(Some).ok_or_else(|| {
             TokenError::new(
                 Reason::TokTimeFormat,
-                format!("{}@{name} = {v:?} is not a UTC xs:dateTime (YYYY-MM-DDThh:mm:ss[.f]Z)", doc.local(n)),
+                format!(
+                    "{}@{name} = {v:?} is not a UTC xs:dateTime (YYYY-MM-DDThh:mm:ss[.f]Z)",
+                    doc.local(n)
+                ),
             )
         }),
     }
 }
 
-pub(crate) fn required_time(doc: &Document, n: NodeId, name: &str, missing: Reason) -> Result<DateTime<Utc>, TokenError> {
+pub(crate) fn required_time(
+    doc: &Document,
+    n: NodeId,
+    name: &str,
+    missing: Reason,
+) -> Result<DateTime<Utc>, TokenError> {
     match time_attr(doc, n, name)? {
         Some(t) => Ok(t),
         None => reject(missing, format!("{} has no {name}", doc.local(n))),
@@ -179,7 +191,10 @@ const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 const ADFS_CLAIMS: &str = "http://schemas.xmlsoap.org/ws/2009/09/identity/claims";
 
 pub(crate) fn attr_value(doc: &Document, v: NodeId) -> AttrValue {
-    if doc.attr(v, XSI, "nil").is_some_and(|x| x == "true" || x == "1") {
+    if doc
+        .attr(v, XSI, "nil")
+        .is_some_and(|x| x == "true" || x == "1")
+    {
         return AttrValue::Nil;
     }
     match doc.simple_text(v) {
@@ -194,5 +209,6 @@ pub(crate) fn attr_value(doc: &Document, v: NodeId) -> AttrValue {
 }
 
 pub(crate) fn original_issuer(doc: &Document, a: NodeId) -> Option<String> {
-    doc.attr(a, ADFS_CLAIMS, "OriginalIssuer").map(str::to_owned)
+    doc.attr(a, ADFS_CLAIMS, "OriginalIssuer")
+        .map(str::to_owned)
 }

@@ -60,10 +60,18 @@ pub fn is_uri_reference(s: &str) -> bool {
     while i < b.len() {
         let c = b[i];
         let ok = c.is_ascii_alphanumeric()
-            || matches!(c, b'-' | b'.' | b'_' | b'~' | b':' | b'/' | b'?' | b'#' | b'[' | b']' | b'@')
-            || matches!(c, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=');
+            || matches!(
+                c,
+                b'-' | b'.' | b'_' | b'~' | b':' | b'/' | b'?' | b'#' | b'[' | b']' | b'@'
+            )
+            || matches!(
+                c,
+                b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+            );
         if c == b'%' {
-            if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
+            if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
                 return false;
             }
             i += 3;
@@ -91,7 +99,9 @@ mod tests {
     fn qnames() {
         assert_eq!(split_qname("saml:Assertion"), Some(("saml", "Assertion")));
         assert_eq!(split_qname("Assertion"), Some(("", "Assertion")));
-        for bad in [":Element", "Root:", "a::b", "::attr", ":", "", "1a", "a:b:c", "a b"] {
+        for bad in [
+            ":Element", "Root:", "a::b", "::attr", ":", "", "1a", "a:b:c", "a b",
+        ] {
             assert_eq!(split_qname(bad), None, "{bad}");
         }
     }

@@ -19,7 +19,11 @@ pub fn parse(input: &[u8], opts: &ParseOptions) -> Result<Document, XmlError> {
         return Err(XmlError::new(
             Reason::XmlLimits,
             0,
-            format!("document is {} bytes, over the {} byte cap", input.len(), opts.limits.max_bytes),
+            format!(
+                "document is {} bytes, over the {} byte cap",
+                input.len(),
+                opts.limits.max_bytes
+            ),
         ));
     }
     let text = check_encoding(input)?;
@@ -39,7 +43,11 @@ fn check_encoding(input: &[u8]) -> Result<&str, XmlError> {
         || body.starts_with(b"\x00<")
         || body.starts_with(b"<\x00")
     {
-        return Err(XmlError::new(Reason::XmlEncoding, 0, "UTF-16 input; only UTF-8 is accepted"));
+        return Err(XmlError::new(
+            Reason::XmlEncoding,
+            0,
+            "UTF-16 input; only UTF-8 is accepted",
+        ));
     }
     if let Some(enc) = declared_encoding(body)
         && !enc.eq_ignore_ascii_case(b"UTF-8")
@@ -86,9 +94,9 @@ fn declared_encoding(body: &[u8]) -> Option<&[u8]> {
 fn check_chars(text: &str) -> Result<(), XmlError> {
     let bytes = text.as_bytes();
     // Fast path (vectorises): no C0 control other than TAB/LF/CR, and no 0xEF lead byte.
-    let suspicious = bytes
-        .iter()
-        .fold(false, |acc, &c| acc | ((c < 0x20) & (c != 0x09) & (c != 0x0A) & (c != 0x0D)) | (c == 0xEF));
+    let suspicious = bytes.iter().fold(false, |acc, &c| {
+        acc | ((c < 0x20) & (c != 0x09) & (c != 0x0A) & (c != 0x0D)) | (c == 0xEF)
+    });
     if !suspicious {
         return Ok(());
     }
@@ -96,11 +104,17 @@ fn check_chars(text: &str) -> Result<(), XmlError> {
         let bad = match c {
             0x09 | 0x0A | 0x0D => false,
             0x00..=0x1F => true,
-            0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
+            0xEF => {
+                bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
+            }
             _ => false,
         };
         if bad {
-            return Err(XmlError::new(Reason::XmlMalformed, i, "character not allowed in XML"));
+            return Err(XmlError::new(
+                Reason::XmlMalformed,
+                i,
+                "character not allowed in XML",
+            ));
         }
     }
     Ok(())
@@ -134,7 +148,10 @@ impl<'a> Builder<'a> {
         // are spans into it; decoded strings are appended after it.
         let mut buf = String::with_capacity(src.len() + src.len() / 4 + XML_NS.len());
         buf.push_str(src);
-        let xml_ns = Span { start: buf.len() as u32, len: XML_NS.len() as u32 };
+        let xml_ns = Span {
+            start: buf.len() as u32,
+            len: XML_NS.len() as u32,
+        };
         buf.push_str(XML_NS);
         Builder {
             src,
@@ -169,7 +186,10 @@ impl<'a> Builder<'a> {
     fn span_of(&mut self, s: &str) -> Span {
         let addr = s.as_ptr() as usize;
         if addr >= self.src_addr && addr + s.len() <= self.src_addr + self.src.len() {
-            return Span { start: (addr - self.src_addr) as u32, len: s.len() as u32 };
+            return Span {
+                start: (addr - self.src_addr) as u32,
+                len: s.len() as u32,
+            };
         }
         self.push_str(s)
     }
@@ -177,7 +197,10 @@ impl<'a> Builder<'a> {
     fn push_str(&mut self, s: &str) -> Span {
         let start = self.doc.buf.len() as u32;
         self.doc.buf.push_str(s);
-        Span { start, len: s.len() as u32 }
+        Span {
+            start,
+            len: s.len() as u32,
+        }
     }
 
     fn span_str(&self, s: Span) -> &str {
@@ -206,7 +229,11 @@ impl<'a> Builder<'a> {
                     if self.src[..at.min(self.src.len())].contains("<!DOCTYPE") {
                         return Err(self.err(Reason::XmlDoctype, at, "DOCTYPE is not allowed"));
                     }
-                    return Err(self.err(Reason::XmlMalformed, at, format!("not well-formed: {e}")));
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        at,
+                        format!("not well-formed: {e}"),
+                    ));
                 }
             };
             let was_first = first;
@@ -220,9 +247,13 @@ impl<'a> Builder<'a> {
                             "XML declaration not at the start of the document",
                         ));
                     }
-                    let version = d
-                        .version()
-                        .map_err(|e| self.err(Reason::XmlMalformed, pos, format!("bad XML declaration: {e}")))?;
+                    let version = d.version().map_err(|e| {
+                        self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            format!("bad XML declaration: {e}"),
+                        )
+                    })?;
                     if version.as_ref() != "1.0" {
                         return Err(self.err(
                             Reason::XmlVersion,
@@ -232,10 +263,18 @@ impl<'a> Builder<'a> {
                     }
                     if let Some(enc) = d.encoding() {
                         let enc = enc.map_err(|e| {
-                            self.err(Reason::XmlMalformed, pos, format!("bad XML declaration: {e}"))
+                            self.err(
+                                Reason::XmlMalformed,
+                                pos,
+                                format!("bad XML declaration: {e}"),
+                            )
                         })?;
                         if !enc.eq_ignore_ascii_case("UTF-8") {
-                            return Err(self.err(Reason::XmlEncoding, pos, "only UTF-8 is accepted"));
+                            return Err(self.err(
+                                Reason::XmlEncoding,
+                                pos,
+                                "only UTF-8 is accepted",
+                            ));
                         }
                     }
                 }
@@ -251,7 +290,11 @@ impl<'a> Builder<'a> {
                             "XML declaration not at the start of the document",
                         ));
                     }
-                    return Err(self.err(Reason::XmlPi, pos, format!("processing instruction <?{target}?> is not allowed")));
+                    return Err(self.err(
+                        Reason::XmlPi,
+                        pos,
+                        format!("processing instruction <?{target}?> is not allowed"),
+                    ));
                 }
                 Event::Start(e) => {
                     self.flush_text()?;
@@ -272,17 +315,32 @@ impl<'a> Builder<'a> {
                     let raw: &'a str = match t.into_inner() {
                         std::borrow::Cow::Borrowed(b) => b,
                         std::borrow::Cow::Owned(_) => {
-                            return Err(self.err(Reason::XmlMalformed, pos, "unexpected text decoding"));
+                            return Err(self.err(
+                                Reason::XmlMalformed,
+                                pos,
+                                "unexpected text decoding",
+                            ));
                         }
                     };
                     if self.stack.is_empty() {
-                        if !raw.bytes().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
-                            return Err(self.err(Reason::XmlMalformed, pos, "text outside the document element"));
+                        if !raw
+                            .bytes()
+                            .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+                        {
+                            return Err(self.err(
+                                Reason::XmlMalformed,
+                                pos,
+                                "text outside the document element",
+                            ));
                         }
                         continue;
                     }
                     if let Some(i) = memchr::memmem::find(raw.as_bytes(), b"]]>") {
-                        return Err(self.err(Reason::XmlMalformed, pos + i, "']]>' in character data"));
+                        return Err(self.err(
+                            Reason::XmlMalformed,
+                            pos + i,
+                            "']]>' in character data",
+                        ));
                     }
                     if self.opts.line_ends == LineEnds::Normalize && raw.contains('\r') {
                         let mut s = String::with_capacity(raw.len());
@@ -294,18 +352,30 @@ impl<'a> Builder<'a> {
                 }
                 Event::GeneralRef(r) => {
                     if self.stack.is_empty() {
-                        return Err(self.err(Reason::XmlMalformed, pos, "reference outside the document element"));
+                        return Err(self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            "reference outside the document element",
+                        ));
                     }
                     let name: &str = &r;
                     let c = resolve_ref(name).ok_or_else(|| {
-                        self.err(Reason::XmlMalformed, pos, format!("undefined or invalid reference &{name};"))
+                        self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            format!("undefined or invalid reference &{name};"),
+                        )
                     })?;
                     let mut tmp = [0u8; 4];
                     self.add_text(c.encode_utf8(&mut tmp), pos);
                 }
                 Event::CData(c) => {
                     if self.stack.is_empty() {
-                        return Err(self.err(Reason::XmlMalformed, pos, "CDATA outside the document element"));
+                        return Err(self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            "CDATA outside the document element",
+                        ));
                     }
                     let raw: &str = &c;
                     if raw.contains('\r') {
@@ -334,7 +404,11 @@ impl<'a> Builder<'a> {
             }
         }
         if !self.stack.is_empty() {
-            return Err(self.err(Reason::XmlMalformed, self.src.len(), "unexpected end of document"));
+            return Err(self.err(
+                Reason::XmlMalformed,
+                self.src.len(),
+                "unexpected end of document",
+            ));
         }
         if !self.seen_root {
             return Err(self.err(Reason::XmlMalformed, 0, "no document element"));
@@ -348,7 +422,8 @@ impl<'a> Builder<'a> {
             None => {
                 self.pending_offset = pos;
                 let span = self.span_of(piece);
-                let in_tail = span.start as usize + span.len as usize == self.doc.buf.len() && span.start as usize >= self.src.len();
+                let in_tail = span.start as usize + span.len as usize == self.doc.buf.len()
+                    && span.start as usize >= self.src.len();
                 self.pending = Some((span, in_tail));
             }
             Some((span, in_tail)) => {
@@ -420,7 +495,11 @@ impl<'a> Builder<'a> {
     }
 
     fn lookup(&self, prefix: &str) -> Option<Span> {
-        self.scope.iter().rev().find(|(p, _)| self.span_str(*p) == prefix).map(|(_, u)| *u)
+        self.scope
+            .iter()
+            .rev()
+            .find(|(p, _)| self.span_str(*p) == prefix)
+            .map(|(_, u)| *u)
     }
 
     fn start(&mut self, e: &BytesStart<'a>, pos: usize, empty: bool) -> Result<(), XmlError> {
@@ -435,14 +514,26 @@ impl<'a> Builder<'a> {
             return Err(self.err(
                 Reason::XmlTooDeep,
                 pos,
-                format!("nesting deeper than {} elements", self.opts.limits.max_depth),
+                format!(
+                    "nesting deeper than {} elements",
+                    self.opts.limits.max_depth
+                ),
             ));
         }
         let qname: &str = e.name().into_inner();
-        let (prefix, local) = split_qname(qname)
-            .ok_or_else(|| self.err(Reason::XmlMalformed, pos, format!("invalid element name {qname:?}")))?;
+        let (prefix, local) = split_qname(qname).ok_or_else(|| {
+            self.err(
+                Reason::XmlMalformed,
+                pos,
+                format!("invalid element name {qname:?}"),
+            )
+        })?;
         if prefix == "xmlns" {
-            return Err(self.err(Reason::XmlMalformed, pos, "element prefix 'xmlns' is reserved"));
+            return Err(self.err(
+                Reason::XmlMalformed,
+                pos,
+                "element prefix 'xmlns' is reserved",
+            ));
         }
 
         // Pass 1: namespace declarations (they apply to this element and its attributes).
@@ -451,13 +542,18 @@ impl<'a> Builder<'a> {
         let mut count = 0usize;
         let mut regular = 0usize;
         for a in e.attributes().with_checks(true) {
-            let a = a.map_err(|err| self.err(Reason::XmlMalformed, pos, format!("bad attribute: {err}")))?;
+            let a = a.map_err(|err| {
+                self.err(Reason::XmlMalformed, pos, format!("bad attribute: {err}"))
+            })?;
             count += 1;
             if count > self.opts.limits.max_attrs {
                 return Err(self.err(
                     Reason::XmlLimits,
                     pos,
-                    format!("more than {} attributes on one element", self.opts.limits.max_attrs),
+                    format!(
+                        "more than {} attributes on one element",
+                        self.opts.limits.max_attrs
+                    ),
                 ));
             }
             let key: &str = a.key.into_inner();
@@ -467,11 +563,16 @@ impl<'a> Builder<'a> {
                 regular += 1;
                 continue;
             }
-            let value = normalize_attr(&a.value)
-                .map_err(|m| self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}")))?;
+            let value = normalize_attr(&a.value).map_err(|m| {
+                self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}"))
+            })?;
             if is_default {
                 if value == XML_NS || value == XMLNS_NS {
-                    return Err(self.err(Reason::XmlMalformed, pos, "reserved namespace bound as default"));
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        "reserved namespace bound as default",
+                    ));
                 }
                 self.declare("", &value, pos)?;
                 continue;
@@ -481,16 +582,34 @@ impl<'a> Builder<'a> {
                 return Err(self.err(Reason::XmlMalformed, pos, format!("invalid prefix {p:?}")));
             }
             if value.is_empty() {
-                return Err(self.err(Reason::XmlMalformed, pos, format!("empty namespace for prefix {p:?}")));
+                return Err(self.err(
+                    Reason::XmlMalformed,
+                    pos,
+                    format!("empty namespace for prefix {p:?}"),
+                ));
             }
             match p {
-                "xmlns" => return Err(self.err(Reason::XmlMalformed, pos, "prefix 'xmlns' cannot be declared")),
+                "xmlns" => {
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        "prefix 'xmlns' cannot be declared",
+                    ));
+                }
                 "xml" if value != XML_NS => {
-                    return Err(self.err(Reason::XmlMalformed, pos, "prefix 'xml' bound to another namespace"));
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        "prefix 'xml' bound to another namespace",
+                    ));
                 }
                 "xml" => continue,
                 _ if value == XML_NS || value == XMLNS_NS => {
-                    return Err(self.err(Reason::XmlMalformed, pos, "reserved namespace bound to a prefix"));
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        "reserved namespace bound to a prefix",
+                    ));
                 }
                 _ => {}
             }
@@ -504,7 +623,11 @@ impl<'a> Builder<'a> {
                 Some(u) => u,
                 None if prefix.is_empty() => Span::default(),
                 None => {
-                    return Err(self.err(Reason::XmlMalformed, pos, format!("undeclared prefix {prefix:?}")));
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        format!("undeclared prefix {prefix:?}"),
+                    ));
                 }
             },
         };
@@ -513,39 +636,63 @@ impl<'a> Builder<'a> {
         let attr_start = self.doc.attrs.len() as u32;
         if regular > 0 {
             for a in e.attributes().with_checks(false) {
-                let a = a.map_err(|err| self.err(Reason::XmlMalformed, pos, format!("bad attribute: {err}")))?;
+                let a = a.map_err(|err| {
+                    self.err(Reason::XmlMalformed, pos, format!("bad attribute: {err}"))
+                })?;
                 let key: &str = a.key.into_inner();
                 if key == "xmlns" || key.starts_with("xmlns:") {
                     continue;
                 }
-                let (ap, al) = split_qname(key)
-                    .ok_or_else(|| self.err(Reason::XmlMalformed, pos, format!("invalid attribute name {key:?}")))?;
+                let (ap, al) = split_qname(key).ok_or_else(|| {
+                    self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        format!("invalid attribute name {key:?}"),
+                    )
+                })?;
+                if ap == "xml" {
+                    check_xml_attr(al, &a.value)
+                        .map_err(|m| self.err(Reason::XmlMalformed, pos, m))?;
+                }
                 let ans = match ap {
                     "" => Span::default(),
                     "xml" => self.xml_ns,
-                    _ => self
-                        .lookup(ap)
-                        .filter(|u| u.len > 0)
-                        .ok_or_else(|| self.err(Reason::XmlMalformed, pos, format!("undeclared prefix {ap:?}")))?,
+                    _ => self.lookup(ap).filter(|u| u.len > 0).ok_or_else(|| {
+                        self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            format!("undeclared prefix {ap:?}"),
+                        )
+                    })?,
                 };
                 let ns_str = self.span_str(ans);
                 let dup = self.doc.attrs[attr_start as usize..]
                     .iter()
                     .any(|x| self.span_str(x.local) == al && self.span_str(x.ns) == ns_str);
                 if dup {
-                    return Err(self.err(Reason::XmlMalformed, pos, format!("duplicate attribute {al:?}")));
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        format!("duplicate attribute {al:?}"),
+                    ));
                 }
                 let value_span = match &a.value {
                     std::borrow::Cow::Borrowed(raw) if !needs_normalizing(raw) => self.span_of(raw),
                     raw => {
-                        let v = normalize_attr(raw)
-                            .map_err(|m| self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}")))?;
+                        let v = normalize_attr(raw).map_err(|m| {
+                            self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}"))
+                        })?;
                         self.push_str(&v)
                     }
                 };
                 let prefix = self.span_of(ap);
                 let local = self.span_of(al);
-                self.doc.attrs.push(AttrRec { prefix, local, ns: ans, value: value_span });
+                self.doc.attrs.push(AttrRec {
+                    prefix,
+                    local,
+                    ns: ans,
+                    value: value_span,
+                });
             }
         }
         let attr_end = self.doc.attrs.len() as u32;
@@ -598,7 +745,11 @@ impl<'a> Builder<'a> {
 
     fn declare(&mut self, prefix: &str, uri: &str, pos: usize) -> Result<(), XmlError> {
         if !super::names::is_uri_reference(uri) {
-            return Err(self.err(Reason::XmlMalformed, pos, format!("namespace name {uri:?} is not a valid URI")));
+            return Err(self.err(
+                Reason::XmlMalformed,
+                pos,
+                format!("namespace name {uri:?} is not a valid URI"),
+            ));
         }
         if !uri.is_empty() && !is_absolute_uri(uri) && self.relative_ns.is_none() {
             self.relative_ns = Some((pos + self.base, uri.to_owned()));
@@ -625,7 +776,9 @@ impl<'a> Builder<'a> {
             return Err(XmlError::new(
                 Reason::SigC14n,
                 pos,
-                format!("relative namespace URI {uri:?}: exclusive canonicalization is undefined for it"),
+                format!(
+                    "relative namespace URI {uri:?}: exclusive canonicalization is undefined for it"
+                ),
             ));
         }
         debug_assert!(self.root_closed);
@@ -633,9 +786,23 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// The `xml:` attributes libxml2 validates as errors: `xml:space` must be `default` or
+/// `preserve`, `xml:id` must be an NCName.
+fn check_xml_attr(local: &str, raw: &str) -> Result<(), String> {
+    let v = normalize_attr(raw)?;
+    match local {
+        "space" if v != "default" && v != "preserve" => Err(format!(
+            "xml:space {v:?} is not \"default\" or \"preserve\""
+        )),
+        "id" if !super::names::is_ncname(&v) => Err(format!("xml:id {v:?} is not an NCName")),
+        _ => Ok(()),
+    }
+}
+
 /// Whether a raw attribute value needs reference resolution or whitespace normalisation.
 fn needs_normalizing(raw: &str) -> bool {
-    raw.bytes().any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+    raw.bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
 }
 
 /// Appends `raw` with XML line-end normalisation (CR LF and lone CR become LF).
@@ -699,13 +866,18 @@ fn normalize_attr(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
             b'&' => {
                 let end = raw[i..].find(';').ok_or("unterminated reference")? + i;
                 let name = &raw[i + 1..end];
-                let ch = resolve_ref(name).ok_or_else(|| format!("undefined or invalid reference &{name};"))?;
+                let ch = resolve_ref(name)
+                    .ok_or_else(|| format!("undefined or invalid reference &{name};"))?;
                 out.push(ch);
                 i = end + 1;
             }
             b'\r' => {
                 out.push(' ');
-                i += if bytes.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
             }
             b'\n' | b'\t' => {
                 out.push(' ');
