@@ -91,6 +91,20 @@ pub(crate) fn show_str(s: &str, max: usize) -> String {
     out
 }
 
+/// Renders a string for human output: unquoted, with control and invisible characters as
+/// `\u{xxxx}` (so a value cannot rewrite a terminal or split a log line); nothing else escaped.
+pub(crate) fn show_plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || crate::claims::text::is_invisible_format(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +125,6 @@ mod tests {
         assert_eq!(show_char('ǵ'), "'ǵ' (U+01F5)");
         assert_eq!(show_str("a\nb\"c", 10), "\"a\\u{000a}b\\\"c\"");
         assert_eq!(show_str("abcdef", 3), "\"abc...\"");
+        assert_eq!(show_plain("a\\b\n\u{202e}"), "a\\b\\u{000a}\\u{202e}");
     }
 }
