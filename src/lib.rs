@@ -6,6 +6,7 @@
 
 pub mod claims;
 pub mod cli;
+pub mod config;
 pub mod reason;
 
 pub use reason::Reason;
