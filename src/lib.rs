@@ -7,6 +7,7 @@
 pub mod claims;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod dsig;
 #[doc(hidden)]
 pub mod fuzzing;

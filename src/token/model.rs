@@ -8,8 +8,9 @@ use super::{SamlVersion, TokenError};
 use crate::Reason;
 use crate::xml::{Document, NodeId, datetime};
 
-/// One claim: a type and one value. SAML 1.1 type = `AttributeNamespace/AttributeName` (as
-/// WIF builds it); SAML 2.0 type = the Attribute `Name`.
+/// One claim of a validated token: a type and one value. SAML 1.1 type =
+/// `AttributeNamespace/AttributeName` (as WIF builds it); SAML 2.0 type = the Attribute `Name`.
+/// A multi-valued attribute becomes several claims.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Claim {
     /// Claim type URI.
@@ -18,6 +19,19 @@ pub struct Claim {
     pub value: String,
     /// ADFS `OriginalIssuer`, when the attribute carries one.
     pub original_issuer: Option<String>,
+}
+
+impl Claim {
+    /// A claim without an original issuer.
+    pub fn new(claim_type: &str, value: &str) -> Self {
+        Claim { claim_type: claim_type.to_owned(), value: value.to_owned(), original_issuer: None }
+    }
+
+    /// The same claim with an original issuer.
+    pub fn with_original_issuer(mut self, original_issuer: &str) -> Self {
+        self.original_issuer = Some(original_issuer.to_owned());
+        self
+    }
 }
 
 /// A subject name identifier.
