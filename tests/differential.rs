@@ -2,6 +2,7 @@
 //! content and identical claims on every fixture and on structure-aware mutations of every
 //! accepted one. Mutations must never be accepted with content other than what was signed.
 //! `FEDRP_DIFF_SEEDS` sets the number of mutation seeds per baseline (default 60).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -558,8 +558,7 @@ impl Validator {
             now,
         )?;
         let mut signatures = Vec::new();
-        for (on, ok, prof_alg) in [("Response", &r_ok, ()), ("Assertion", &a_ok, ())] {
-            let _ = prof_alg;
+        for (on, ok) in [("Response", &r_ok), ("Assertion", &a_ok)] {
             if let Some(s) = ok {
                 signatures.push(summary(on, s, doc, env));
             }

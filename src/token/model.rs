@@ -24,7 +24,11 @@ pub struct Claim {
 impl Claim {
     /// A claim without an original issuer.
     pub fn new(claim_type: &str, value: &str) -> Self {
-        Claim { claim_type: claim_type.to_owned(), value: value.to_owned(), original_issuer: None }
+        Claim {
+            claim_type: claim_type.to_owned(),
+            value: value.to_owned(),
+            original_issuer: None,
+        }
     }
 
     /// The same claim with an original issuer.

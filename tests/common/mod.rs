@@ -1,4 +1,5 @@
 //! Shared helpers for the data-driven token tests: sidecar parsing and validator construction.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
