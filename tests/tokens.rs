@@ -39,18 +39,6 @@ fn token_path(side: &Path) -> PathBuf {
         .expect("token file")
 }
 
-/// What the HTTP binding carries: SAML-P posts are base64 of the XML file.
-fn posted(side: &serde_json::Value, bytes: Vec<u8>) -> Vec<u8> {
-    use base64::Engine as _;
-    if side["binding"] == "samlp" && side["input"] != "base64" {
-        base64::engine::general_purpose::STANDARD
-            .encode(bytes)
-            .into_bytes()
-    } else {
-        bytes
-    }
-}
-
 fn build(side: &serde_json::Value, engine: Engine) -> Validator {
     let v = validator(side, &root(), engine, false);
     match side["in_response_to"].as_str() {

@@ -98,7 +98,7 @@ impl<'d> Canon<'d, '_> {
 
         let mut decls: Vec<(&'d str, &'d str)> = Vec::new();
         match self.alg {
-            C14nAlg::Exclusive => {
+            C14nAlg::Exclusive | C14nAlg::ExclusiveWithComments => {
                 // Visibly utilised: the element's own prefix and its prefixed attributes'.
                 let own = doc.prefix(e);
                 if let Some(uri) = self.in_scope(own) {
@@ -188,6 +188,11 @@ impl<'d> Canon<'d, '_> {
             match doc.kind(c) {
                 NodeKind::Element => self.element(c, false),
                 NodeKind::Text => escape_text(doc.text(c), self.out),
+                NodeKind::Comment if self.alg == C14nAlg::ExclusiveWithComments => {
+                    self.out.extend_from_slice(b"<!--");
+                    self.out.extend_from_slice(doc.text(c).as_bytes());
+                    self.out.extend_from_slice(b"-->");
+                }
                 NodeKind::Comment => {}
             }
         }
