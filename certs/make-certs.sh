@@ -27,6 +27,10 @@ rsa_key rp-enc 2048;    self_signed rp-enc    fedrp-test-rp-enc
 # --- the built-in development IdP of fedrp (`fedrp dev-idp`, `fedrp serve` dev setup) -----------
 rsa_key dev-idp 2048;   self_signed dev-idp   fedrp-dev-idp
 
+# --- the live IdPs of the end-to-end tests (tests/e2e.rs): one key per IdP software ------------
+rsa_key idp-ssp 2048;   self_signed idp-ssp   fedrp-e2e-simplesamlphp
+rsa_key idp-node 2048;  self_signed idp-node  fedrp-e2e-node-wsfed-samlp
+
 # --- local HTTPS -------------------------------------------------------------------------------
 rsa_key rp-tls 2048
 openssl req -x509 -new -key rp-tls.key -sha256 -days "$DAYS" -subj "/CN=localhost" \
