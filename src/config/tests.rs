@@ -97,6 +97,7 @@ fn example_documents_every_key_and_only_real_keys() {
         assert!(
             [
                 "session.keys[0]",
+                "session.key_files",
                 "session.key_files[0]",
                 "issuer[0].trust_files[0]",
                 "server.tls_cert_file",
@@ -133,7 +134,7 @@ fn every_raw_key_is_a_real_field() {
             | "require_authn_statement" => "true",
             "keys" | "key_files" | "allowed_origins" | "groups" | "trust_files" | "thumbprints"
             | "extra_audiences" | "path_prefixes" | "issuers" | "frame_ancestors"
-                if !(parts.last() == Some(&"claims")) =>
+                if parts.last() != Some(&"claims") =>
             {
                 "[]"
             }

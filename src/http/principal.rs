@@ -95,8 +95,10 @@ pub fn build(
         issuer: v.issuer().to_owned(),
         issuer_name: issuer.name.clone(),
         groups,
+        // Group values are kept once, in `groups` (large group sets dominate the cookie).
         claims: claims
             .into_iter()
+            .filter(|c| c.claim_type != map.groups)
             .map(|c| (c.claim_type, c.value))
             .collect(),
         authn_instant: v.authn_instant(),

@@ -40,7 +40,7 @@ pub fn check(target: &str, base: &Url, allowed: &[String]) -> Option<String> {
     }
     let origin = u.origin().ascii_serialization();
     let ours = origin == base.origin().ascii_serialization();
-    if !ours && !allowed.iter().any(|a| *a == origin) {
+    if !ours && !allowed.contains(&origin) {
         return None;
     }
     if ours

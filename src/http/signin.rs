@@ -752,7 +752,7 @@ async fn popup_done(
     let n = nonce();
     let js = format!(
         "(function(){{if(window.opener){{window.opener.postMessage({{fedrp_handoff:{}}},{});}}window.close();}})();",
-        serde_json::Value::String(code).to_string(),
+        serde_json::Value::String(code),
         serde_json::Value::String(state.origin())
             .to_string()
             .replace('<', "\\u003c"),

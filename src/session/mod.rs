@@ -30,7 +30,7 @@ pub struct Principal {
     pub issuer_name: String,
     /// Group / role values.
     pub groups: Vec<String>,
-    /// Every claim kept: (type, value).
+    /// Every other claim kept: (type, value); the group claim's values are only in `groups`.
     pub claims: Vec<(String, String)>,
     /// When the IdP authenticated the user.
     pub authn_instant: Option<DateTime<Utc>>,

@@ -156,7 +156,7 @@ mod tests {
             (b"hello".to_vec(), false)
         );
         let blob2 = s.seal(scope, 1, b"name", b"hello").unwrap();
-        assert_eq!(s.open(scope, b"name", &blob2).unwrap().1, true);
+        assert!(s.open(scope, b"name", &blob2).unwrap().1);
         assert_eq!(old.open(scope, b"name", &blob2), Err(OpenError::Invalid));
         assert_eq!(
             s.open(scope_tag(&["other", "host"]), b"name", &blob2),
