@@ -5,12 +5,13 @@
 #![warn(missing_docs)]
 
 pub mod claims;
-pub mod xml;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod devidp;
 pub mod dsig;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod reason;
@@ -19,6 +20,7 @@ pub mod store;
 pub mod telemetry;
 pub mod token;
 pub mod trust;
+pub mod xml;
 pub mod xmlsec;
 
 pub use reason::Reason;

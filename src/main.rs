@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => fedrp::commands::serve::run(&args),
         Command::CheckConfig(args) => fedrp::commands::serve::check_config(&args),
         Command::DevIdp(args) => fedrp::commands::serve::dev_idp(&args),
+        Command::Bench(args) => fedrp::commands::bench::run(&args),
         other => {
             eprintln!("fedrp: {other:?}: not available in this build yet");
             2

@@ -22,7 +22,10 @@ pub fn run(args: &CheckTokenArgs) -> u8 {
         }
         Ok((Err(e), _)) => {
             if args.json {
-                println!("{}", json!({"valid": false, "error": {"code": e.reason.code(), "message": e.message}}));
+                println!(
+                    "{}",
+                    json!({"valid": false, "error": {"code": e.reason.code(), "message": e.message}})
+                );
             } else {
                 println!("REJECTED {}: {}", e.reason.code(), e.message);
             }
@@ -39,14 +42,33 @@ type Outcome = (Result<ValidatedAssertion, TokenError>, Value);
 
 fn execute(args: &CheckTokenArgs) -> Result<Outcome, UsageError> {
     if args.config.is_some() {
-        return Err(UsageError("--config is not supported by this build; use --trust and --audience".into()));
+        return Err(UsageError(
+            "--config is not supported by this build; use --trust and --audience".into(),
+        ));
     }
-    let engine = args.engine.as_deref().map(Engine::parse).transpose().map_err(UsageError)?;
-    let trust = trust_from_args(&args.trust, &args.thumbprints, args.issuer.as_deref(), args.allow_sha1, engine)?;
+    let engine = args
+        .engine
+        .as_deref()
+        .map(Engine::parse)
+        .transpose()
+        .map_err(UsageError)?;
+    let trust = trust_from_args(
+        &args.trust,
+        &args.thumbprints,
+        args.issuer.as_deref(),
+        args.allow_sha1,
+        engine,
+    )?;
     if args.audiences.is_empty() {
-        return Err(UsageError("--audience is required (the realm or SP entity ID the token is for)".into()));
+        return Err(UsageError(
+            "--audience is required (the realm or SP entity ID the token is for)".into(),
+        ));
     }
-    let mut policy = Policy { audiences: args.audiences.clone(), recipient: args.recipient.clone(), ..Default::default() };
+    let mut policy = Policy {
+        audiences: args.audiences.clone(),
+        recipient: args.recipient.clone(),
+        ..Default::default()
+    };
     if let Some(s) = args.skew {
         policy.skew = chrono::Duration::seconds(s as i64);
     }
@@ -61,7 +83,9 @@ fn execute(args: &CheckTokenArgs) -> Result<Outcome, UsageError> {
 fn read_input(arg: &str) -> Result<Vec<u8>, UsageError> {
     if arg == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(|e| UsageError(format!("stdin: {e}")))?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| UsageError(format!("stdin: {e}")))?;
         Ok(buf)
     } else {
         std::fs::read(arg).map_err(|e| UsageError(format!("{arg}: {e}")))
@@ -106,7 +130,11 @@ pub fn accepted_json(v: &ValidatedAssertion, extra: Value) -> Value {
 }
 
 fn print_accepted(v: &ValidatedAssertion) {
-    let sigs: Vec<String> = v.signatures().iter().map(|s| format!("{} {} ({})", s.on, s.algorithm, s.engine)).collect();
+    let sigs: Vec<String> = v
+        .signatures()
+        .iter()
+        .map(|s| format!("{} {} ({})", s.on, s.algorithm, s.engine))
+        .collect();
     println!(
         "ACCEPTED SAML {} token from {} for subject {} ({} claims; signed: {}; valid until {})",
         v.saml_version().name(),

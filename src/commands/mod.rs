@@ -20,7 +20,11 @@ pub fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, UsageError> {
         None => Ok(Utc::now()),
         Some(s) => DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| UsageError(format!("--now {s:?}: {e} (expected RFC 3339, e.g. 2027-01-01T00:00:00Z)"))),
+            .map_err(|e| {
+                UsageError(format!(
+                    "--now {s:?}: {e} (expected RFC 3339, e.g. 2027-01-01T00:00:00Z)"
+                ))
+            }),
     }
 }
 
@@ -51,7 +55,11 @@ pub fn trust_from_args(
         (None, [one]) => Some(one.clone()),
         _ => None,
     };
-    let policy = IssuerPolicy { allow_sha1, engine: engine.unwrap_or_default(), ..Default::default() };
+    let policy = IssuerPolicy {
+        allow_sha1,
+        engine: engine.unwrap_or_default(),
+        ..Default::default()
+    };
     let issuer = TrustedIssuer::new(name, keys, pins, policy)
         .map_err(|e| UsageError(format!("{e}: give --trust PEM-or-METADATA or --thumbprint")))?;
     Ok(TrustStore::new(vec![issuer]))

@@ -5,7 +5,7 @@ use std::fmt;
 /// One configuration problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
-    /// Key path (`issuer[0].trust_files[1]`); empty for file-level problems.
+    /// Key path (`issuers[0].trust_files[1]`); empty for file-level problems.
     pub path: String,
     /// What is wrong.
     pub message: String,

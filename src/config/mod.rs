@@ -8,6 +8,7 @@
 //! same path. Relative file paths are resolved against the configuration file's directory (the
 //! working directory for the built-in setup).
 
+pub mod claims;
 mod error;
 mod raw;
 pub mod report;
@@ -31,7 +32,7 @@ use crate::trust::{Engine, IssuerPolicy, Thumbprint, TrustedKey, load_trust_file
 pub const DEV_CONFIG: &str = include_str!("dev.toml");
 
 /// Environment variable prefix for overrides: `FEDRP__SERVER__LISTEN=127.0.0.1:9000`,
-/// `FEDRP__ISSUER__0__ALLOW_UNSOLICITED=true`.
+/// `FEDRP__ISSUERS__0__ALLOW_UNSOLICITED=true`.
 pub const ENV_PREFIX: &str = "FEDRP__";
 
 /// Claim type of the Windows account name (`DOMAIN\user`).
@@ -76,9 +77,9 @@ pub struct Config {
     pub redirect: RedirectConfig,
     /// `[dev_idp]`, when enabled.
     pub dev_idp: Option<DevIdpConfig>,
-    /// `[[issuer]]`, in file order.
+    /// `[[issuers]]`, in file order.
     pub issuers: Vec<IssuerConfig>,
-    /// `[[realm]]`, in file order; the first is the default realm.
+    /// `[[realms]]`, in file order; the first is the default realm.
     pub realms: Vec<RealmConfig>,
     /// Things an operator should know (expiring certificates, SHA-1, ephemeral keys, ...).
     pub warnings: Vec<String>,
@@ -225,24 +226,11 @@ impl Protocol {
     }
 }
 
-/// Interim per-issuer claim mapping (identity claim → FQN, group claim).
-#[derive(Debug, Clone)]
-pub struct ClaimMapping {
-    /// Claim type holding the user name.
-    pub identity: String,
-    /// Claim type holding groups / roles.
-    pub groups: String,
-    /// Most group values accepted (`claims.too_large` above).
-    pub max_groups: usize,
-}
-
-/// `[[issuer]]`.
+/// `[[issuers]]`.
 #[derive(Debug)]
 pub struct IssuerConfig {
     /// Short name (`whr` value, picker, metrics).
     pub name: String,
-    /// FQN security label (`K2`).
-    pub label: String,
     /// Shown in the issuer picker.
     pub display_name: String,
     /// Entity ID; the token's Issuer must equal it.
@@ -262,7 +250,7 @@ pub struct IssuerConfig {
     /// Accept unsolicited (IdP-initiated) sign-ins.
     pub allow_unsolicited: bool,
     /// Claim mapping.
-    pub claims: ClaimMapping,
+    pub claims: crate::claims::ClaimMapping,
     /// Where the keys came from.
     pub trust_sources: Vec<String>,
     /// Trusts the built-in development IdP.
@@ -278,7 +266,7 @@ pub enum Profile {
     Iframe,
 }
 
-/// `[[realm]]`.
+/// `[[realms]]`.
 #[derive(Debug)]
 pub struct RealmConfig {
     /// Short name.
@@ -373,15 +361,15 @@ impl Config {
         let redirect = v.redirect(&raw.redirect);
         let dev_idp = v.dev_idp(&raw.dev_idp);
         let issuers: Vec<IssuerConfig> = raw
-            .issuer
+            .issuers
             .iter()
             .enumerate()
             .filter_map(|(i, r)| v.issuer(i, r, dev_idp.as_ref()))
             .collect();
-        if raw.issuer.is_empty() {
+        if raw.issuers.is_empty() {
             v.err(
-                "issuer",
-                "no [[issuer]] is configured",
+                "issuers",
+                "no [[issuers]] is configured",
                 "add at least one trusted issuer (see config.example.toml)",
             );
         }
@@ -389,21 +377,21 @@ impl Config {
         for i in &issuers {
             if !names.insert(i.name.clone()) {
                 v.err(
-                    "issuer.name",
+                    "issuers.name",
                     format!("issuer name {:?} is used twice", i.name),
                     "issuer names must be unique",
                 );
             }
         }
-        let realms: Vec<RealmConfig> = if raw.realm.is_empty() {
+        let realms: Vec<RealmConfig> = if raw.realms.is_empty() {
             v.err(
-                "realm",
-                "no [[realm]] is configured",
+                "realms",
+                "no [[realms]] is configured",
                 "add at least one realm (see config.example.toml)",
             );
             Vec::new()
         } else {
-            raw.realm
+            raw.realms
                 .iter()
                 .enumerate()
                 .filter_map(|(i, r)| v.realm(i, r, &issuers, &session.cookie_name))
@@ -413,7 +401,7 @@ impl Config {
         for r in &realms {
             if !rnames.insert(r.name.clone()) {
                 v.err(
-                    "realm.name",
+                    "realms.name",
                     format!("realm name {:?} is used twice", r.name),
                     "realm names must be unique",
                 );
@@ -472,7 +460,7 @@ fn line_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
 
 /// Applies `FEDRP__A__B__C=value` overrides: the value is read as a TOML value when it parses
 /// as one (numbers, booleans, arrays), else as a string. Numeric segments index arrays of
-/// tables (`FEDRP__ISSUER__0__NAME`).
+/// tables (`FEDRP__ISSUERS__0__NAME`).
 fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigErrors> {
     for (key, value) in env {
         let Some(rest) = key.strip_prefix(ENV_PREFIX) else {
@@ -1019,7 +1007,7 @@ impl Validate {
         r: &RawIssuer,
         dev: Option<&DevIdpConfig>,
     ) -> Option<IssuerConfig> {
-        let at = |k: &str| format!("issuer[{i}].{k}");
+        let at = |k: &str| format!("issuers[{i}].{k}");
         let Some(name) = r.name.clone().filter(|n| valid_name(n)) else {
             self.err(
                 at("name"),
@@ -1059,7 +1047,7 @@ impl Validate {
                     md_names.extend(n);
                     sources.push(p.display().to_string());
                 }
-                Err(e) => self.err(format!("issuer[{i}].trust_files[{j}]"), e, "a PEM certificate, DER certificate or metadata file; paths are relative to the config file"),
+                Err(e) => self.err(format!("issuers[{i}].trust_files[{j}]"), e, "a PEM certificate, DER certificate or metadata file; paths are relative to the config file"),
             }
         }
         let mut thumbprints = Vec::new();
@@ -1067,7 +1055,7 @@ impl Validate {
             match Thumbprint::parse(t) {
                 Ok(tp) => thumbprints.push(tp),
                 Err(e) => self.err(
-                    format!("issuer[{i}].thumbprints[{j}]"),
+                    format!("issuers[{i}].thumbprints[{j}]"),
                     e,
                     "write sha256:HEX (or sha1:HEX for legacy IdPs)",
                 ),
@@ -1197,28 +1185,36 @@ impl Validate {
                 "issuer {name} trusts the development IdP: never do this in production"
             ));
         }
-        let c = r.claims.as_ref();
-        let claims = ClaimMapping {
-            identity: c
-                .and_then(|c| c.identity.clone())
-                .unwrap_or_else(|| CLAIM_WINDOWS_ACCOUNT_NAME.into()),
-            groups: c
-                .and_then(|c| c.groups.clone())
-                .unwrap_or_else(|| CLAIM_ROLE.into()),
-            max_groups: c.and_then(|c| c.max_groups).unwrap_or(1000),
+        let table = match &r.claims {
+            Some(c) => c.clone(),
+            None => match default_claims_table() {
+                Ok(t) => t,
+                Err(e) => {
+                    self.err(at("claims"), e, "report this as a bug");
+                    return None;
+                }
+            },
         };
-        let label = r.label.clone().unwrap_or_else(|| "K2".into());
-        if label.is_empty() || label.contains([':', '\\', '|', '\r', '\n']) {
-            self.err(
-                at("label"),
-                format!("{label:?} is not a valid label"),
-                "e.g. K2, K2SQL, AAD",
-            );
-        }
+        let claims = match table.into_mapping_at(&at("claims")) {
+            Ok(m) => m,
+            Err(e) => {
+                // "path: message; hint: ..." from config::claims.
+                let (path, rest) = e.split_once(": ").unwrap_or(("", e.as_str()));
+                let (message, hint) = rest
+                    .split_once("; hint: ")
+                    .unwrap_or((rest, "see docs/claims-mapping.md"));
+                let path = if path.starts_with(&at("claims")) {
+                    path.to_owned()
+                } else {
+                    at("claims")
+                };
+                self.err(path, message, hint);
+                return None;
+            }
+        };
         Some(IssuerConfig {
             display_name: r.display_name.clone().unwrap_or_else(|| name.clone()),
             name,
-            label,
             entity_id,
             protocol,
             signin_url,
@@ -1240,7 +1236,7 @@ impl Validate {
         issuers: &[IssuerConfig],
         base_cookie: &str,
     ) -> Option<RealmConfig> {
-        let at = |k: &str| format!("realm[{i}].{k}");
+        let at = |k: &str| format!("realms[{i}].{k}");
         let Some(name) = r.name.clone().filter(|n| valid_name(n)) else {
             self.err(
                 at("name"),
@@ -1269,7 +1265,7 @@ impl Validate {
         for (j, p) in path_prefixes.iter().enumerate() {
             if !p.starts_with('/') {
                 self.err(
-                    format!("realm[{i}].path_prefixes[{j}]"),
+                    format!("realms[{i}].path_prefixes[{j}]"),
                     format!("{p:?} must start with /"),
                     "e.g. /sp/",
                 );
@@ -1282,9 +1278,9 @@ impl Validate {
                     match issuers.iter().position(|x| &x.name == n) {
                         Some(k) => idx.push(k),
                         None => self.err(
-                            format!("realm[{i}].issuers[{j}]"),
+                            format!("realms[{i}].issuers[{j}]"),
                             format!("no issuer named {n:?}"),
-                            "use an [[issuer]] name",
+                            "use an [[issuers]] name",
                         ),
                     }
                 }
@@ -1323,12 +1319,12 @@ impl Validate {
             match origin_of(o) {
                 Ok(origin) if origin.starts_with("https://") => frame_ancestors.push(origin),
                 Ok(_) => self.err(
-                    format!("realm[{i}].frame_ancestors[{j}]"),
+                    format!("realms[{i}].frame_ancestors[{j}]"),
                     format!("{o:?} is not https"),
                     "framing origins must be https://",
                 ),
                 Err(m) => self.err(
-                    format!("realm[{i}].frame_ancestors[{j}]"),
+                    format!("realms[{i}].frame_ancestors[{j}]"),
                     m,
                     "an exact origin, e.g. https://contoso.sharepoint.com (never *)",
                 ),
@@ -1370,6 +1366,16 @@ impl Validate {
             cookie_name,
         })
     }
+}
+
+/// The mapping of an issuer without a `claims` table: label K2, the Windows account name
+/// (`DOMAIN\user`, down-level) as the identity, roles as groups (what ADFS and the development
+/// IdP send).
+fn default_claims_table() -> Result<claims::ClaimsToml, String> {
+    let text = format!(
+        "label = \"K2\"\nidentity = {{ claim = \"{CLAIM_WINDOWS_ACCOUNT_NAME}\" }}\ndomain = \"down-level\"\nmax_groups = 1000\n[[groups]]\nclaim = \"{CLAIM_ROLE}\"\n"
+    );
+    toml::from_str(&text).map_err(|e| e.to_string())
 }
 
 fn valid_name(n: &str) -> bool {

@@ -25,12 +25,12 @@ pub(crate) struct RawConfig {
     /// `[dev_idp]`.
     #[serde(default)]
     pub dev_idp: RawDevIdp,
-    /// `[[issuer]]`.
+    /// `[[issuers]]`.
     #[serde(default)]
-    pub issuer: Vec<RawIssuer>,
-    /// `[[realm]]`.
+    pub issuers: Vec<RawIssuer>,
+    /// `[[realms]]`.
     #[serde(default)]
-    pub realm: Vec<RawRealm>,
+    pub realms: Vec<RawRealm>,
 }
 
 /// `[server]`.
@@ -108,12 +108,11 @@ pub(crate) struct RawDevUser {
     pub groups: Option<Vec<String>>,
 }
 
-/// `[[issuer]]`.
+/// `[[issuers]]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawIssuer {
     pub name: Option<String>,
-    pub label: Option<String>,
     pub display_name: Option<String>,
     pub entity_id: Option<String>,
     pub protocol: Option<String>,
@@ -129,19 +128,10 @@ pub(crate) struct RawIssuer {
     pub allow_unsolicited: Option<bool>,
     pub require_signed_assertion: Option<bool>,
     pub require_authn_statement: Option<bool>,
-    pub claims: Option<RawClaimMapping>,
+    pub claims: Option<super::claims::ClaimsToml>,
 }
 
-/// `[issuer.claims]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawClaimMapping {
-    pub identity: Option<String>,
-    pub groups: Option<String>,
-    pub max_groups: Option<usize>,
-}
-
-/// `[[realm]]`.
+/// `[[realms]]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRealm {
@@ -158,6 +148,8 @@ pub(crate) struct RawRealm {
 
 /// Every key path the file accepts (`[[table]]` arrays written without an index). A test
 /// checks that `config.example.toml` documents each one and that each is a real field.
+/// `issuers.claims` is the claim-mapping table of [`super::claims`], documented in
+/// `docs/claims-mapping.md`.
 pub const KEYS: &[&str] = &[
     "server.listen",
     "server.public_url",
@@ -197,33 +189,30 @@ pub const KEYS: &[&str] = &[
     "dev_idp.user.display_name",
     "dev_idp.user.email",
     "dev_idp.user.groups",
-    "issuer.name",
-    "issuer.label",
-    "issuer.display_name",
-    "issuer.entity_id",
-    "issuer.protocol",
-    "issuer.signin_url",
-    "issuer.signout_url",
-    "issuer.trust_files",
-    "issuer.thumbprints",
-    "issuer.use_dev_idp",
-    "issuer.allow_sha1",
-    "issuer.min_rsa_bits",
-    "issuer.check_cert_validity",
-    "issuer.engine",
-    "issuer.allow_unsolicited",
-    "issuer.require_signed_assertion",
-    "issuer.require_authn_statement",
-    "issuer.claims.identity",
-    "issuer.claims.groups",
-    "issuer.claims.max_groups",
-    "realm.name",
-    "realm.realm",
-    "realm.extra_audiences",
-    "realm.path_prefixes",
-    "realm.issuers",
-    "realm.default_issuer",
-    "realm.profile",
-    "realm.frame_ancestors",
-    "realm.landing_path",
+    "issuers.name",
+    "issuers.display_name",
+    "issuers.entity_id",
+    "issuers.protocol",
+    "issuers.signin_url",
+    "issuers.signout_url",
+    "issuers.trust_files",
+    "issuers.thumbprints",
+    "issuers.use_dev_idp",
+    "issuers.allow_sha1",
+    "issuers.min_rsa_bits",
+    "issuers.check_cert_validity",
+    "issuers.engine",
+    "issuers.allow_unsolicited",
+    "issuers.require_signed_assertion",
+    "issuers.require_authn_statement",
+    "issuers.claims",
+    "realms.name",
+    "realms.realm",
+    "realms.extra_audiences",
+    "realms.path_prefixes",
+    "realms.issuers",
+    "realms.default_issuer",
+    "realms.profile",
+    "realms.frame_ancestors",
+    "realms.landing_path",
 ];

@@ -33,7 +33,7 @@ pub fn to_json(c: &Config) -> Value {
                 .collect();
             json!({
                 "name": i.name,
-                "label": i.label,
+                "label": i.claims.label.as_str(),
                 "display_name": i.display_name,
                 "entity_id": i.entity_id,
                 "protocol": i.protocol.name(),
@@ -49,7 +49,12 @@ pub fn to_json(c: &Config) -> Value {
                 "allow_unsolicited": i.allow_unsolicited,
                 "require_signed_assertion": i.policy.require_signed_assertion,
                 "require_authn_statement": i.policy.require_authn_statement,
-                "claims": {"identity": i.claims.identity, "groups": i.claims.groups, "max_groups": i.claims.max_groups},
+                "claims": {
+                    "label": i.claims.label.as_str(),
+                    "identity": i.claims.identity.iter().map(|s| s.describe()).collect::<Vec<_>>(),
+                    "groups": i.claims.groups.iter().map(|g| g.selector.describe()).collect::<Vec<_>>(),
+                    "max_groups": i.claims.limits.max_groups,
+                },
             })
         })
         .collect();
@@ -137,7 +142,7 @@ pub fn to_text(c: &Config) -> String {
     }
     for i in j["issuers"].as_array().into_iter().flatten() {
         out.push_str(&format!(
-            "\n[[issuer]] {}\n",
+            "\n[[issuers]] {}\n",
             i["name"].as_str().unwrap_or_default()
         ));
         for (k, v) in i.as_object().into_iter().flatten() {
@@ -161,7 +166,7 @@ pub fn to_text(c: &Config) -> String {
     }
     for r in j["realms"].as_array().into_iter().flatten() {
         out.push_str(&format!(
-            "\n[[realm]] {}\n",
+            "\n[[realms]] {}\n",
             r["name"].as_str().unwrap_or_default()
         ));
         for (k, v) in r.as_object().into_iter().flatten() {

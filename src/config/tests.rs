@@ -18,10 +18,10 @@ const MINIMAL: &str = r#"
 ephemeral_key = true
 [dev_idp]
 enabled = true
-[[issuer]]
+[[issuers]]
 name = "dev"
 use_dev_idp = true
-[[realm]]
+[[realms]]
 name = "app"
 realm = "urn:fedrp:app"
 "#;
@@ -42,6 +42,8 @@ fn paths(v: &toml::Value, prefix: &str, out: &mut Vec<String>) {
                     format!("{prefix}.{k}")
                 };
                 match x {
+                    // The claim-mapping table is config::claims's (docs/claims-mapping.md).
+                    _ if p == "issuers.claims" => out.push(p),
                     toml::Value::Table(_) => paths(x, &p, out),
                     toml::Value::Array(a) if a.iter().all(|e| e.is_table()) && !a.is_empty() => {
                         for e in a {
@@ -99,13 +101,13 @@ fn example_documents_every_key_and_only_real_keys() {
                 "session.keys[0]",
                 "session.key_files",
                 "session.key_files[0]",
-                "issuer[0].trust_files[0]",
+                "issuers[0].trust_files[0]",
                 "server.tls_cert_file",
                 "server.tls_key_file"
             ]
             .contains(&e.path.as_str())
-                || e.path.starts_with("realm[0]")
-                || e.path == "issuer[0].trust_files",
+                || e.path.starts_with("realms[0]")
+                || e.path == "issuers[0].trust_files",
             "unexpected error {e}"
         );
     }
@@ -152,17 +154,21 @@ fn every_raw_key_is_a_real_field() {
         };
         let mut doc = String::new();
         let header = parts.join(".");
-        let arrays = ["issuer", "realm", "dev_idp.user", "issuer.claims"];
-        if !header.is_empty() {
-            if header == "issuer.claims" {
-                doc.push_str("[[issuer]]\n[issuer.claims]\n");
-            } else if arrays.contains(&header.as_str()) {
+        let arrays = ["issuers", "realms", "dev_idp.user"];
+        if *key == "issuers.claims" {
+            doc.push_str(
+                "[[issuers]]\n[issuers.claims]\nlabel = \"K2\"\nidentity = { subject = true }\n",
+            );
+        } else if !header.is_empty() {
+            if arrays.contains(&header.as_str()) {
                 doc.push_str(&format!("[[{header}]]\n"));
             } else {
                 doc.push_str(&format!("[{header}]\n"));
             }
         }
-        doc.push_str(&format!("{leaf} = {value}\n"));
+        if *key != "issuers.claims" {
+            doc.push_str(&format!("{leaf} = {value}\n"));
+        }
         let table: toml::Table = doc.parse().unwrap();
         let r: Result<raw::RawConfig, _> =
             serde_path_to_error::deserialize(toml::Value::Table(table));
@@ -177,7 +183,7 @@ fn builtin_dev_setup_loads() {
     assert!(c.dev_idp.is_some());
     assert_eq!(c.realms[0].realm, "urn:fedrp:dev");
     assert_eq!(c.realms[0].cookie_name, "__Host-fedrp");
-    assert_eq!(c.issuers[0].label, "K2");
+    assert_eq!(c.issuers[0].claims.label.as_str(), "K2");
     assert!(c.session.ephemeral_key);
     assert!(c.warnings.iter().any(|w| w.contains("development IdP")));
 }
@@ -196,7 +202,7 @@ fn unknown_key_reports_its_path_and_a_suggestion() {
         &[],
     )
     .unwrap_err();
-    assert_eq!(e.0[0].path, "issuer[0].alow_sha1");
+    assert_eq!(e.0[0].path, "issuers[0].alow_sha1");
     assert!(e.0[0].hint.as_deref().unwrap().contains("allow_sha1"));
 }
 
@@ -210,7 +216,7 @@ fn wrong_type_reports_its_path() {
         &[],
     )
     .unwrap_err();
-    assert_eq!(e.0[0].path, "issuer[0].allow_sha1");
+    assert_eq!(e.0[0].path, "issuers[0].allow_sha1");
     assert!(e.0[0].message.contains("invalid type"), "{e}");
 }
 
@@ -225,11 +231,11 @@ keys = ["short"]
 mode = "disk"
 [redirect]
 allowed_origins = ["https://ok.example.com/path"]
-[[issuer]]
+[[issuers]]
 name = "a"
 protocol = "oidc"
 trust_files = ["does/not/exist.pem"]
-[[realm]]
+[[realms]]
 name = "r"
 realm = "urn:r"
 profile = "iframe"
@@ -242,12 +248,12 @@ frame_ancestors = ["*"]
         "session.keys[0]",
         "session.mode",
         "redirect.allowed_origins[0]",
-        "issuer[0].protocol",
-        "issuer[0].trust_files[0]",
-        "issuer[0].entity_id",
-        "issuer[0].signin_url",
-        "realm[0].frame_ancestors[0]",
-        "realm[0].frame_ancestors",
+        "issuers[0].protocol",
+        "issuers[0].trust_files[0]",
+        "issuers[0].entity_id",
+        "issuers[0].signin_url",
+        "realms[0].frame_ancestors[0]",
+        "realms[0].frame_ancestors",
     ] {
         assert!(e.has_path(p), "no error for {p}:\n{e}");
     }
@@ -278,11 +284,11 @@ fn weak_rsa_keys_are_refused_unless_the_floor_is_lowered() {
     let pem = dir.join("weak.pem");
     std::fs::write(&pem, b.build().to_pem().unwrap()).unwrap();
     let text = format!(
-        "[session]\nephemeral_key = true\n[[issuer]]\nname = \"w\"\nentity_id = \"urn:w\"\nsignin_url = \"https://idp.example/\"\ntrust_files = [{:?}]\n[[realm]]\nname = \"r\"\nrealm = \"urn:r\"\n",
+        "[session]\nephemeral_key = true\n[[issuers]]\nname = \"w\"\nentity_id = \"urn:w\"\nsignin_url = \"https://idp.example/\"\ntrust_files = [{:?}]\n[[realms]]\nname = \"r\"\nrealm = \"urn:r\"\n",
         pem.display().to_string()
     );
     let e = load(&text, &[]).unwrap_err();
-    assert!(e.has_path("issuer[0].trust_files"), "{e}");
+    assert!(e.has_path("issuers[0].trust_files"), "{e}");
     let c = load(
         &text.replace("name = \"w\"", "name = \"w\"\nmin_rsa_bits = 1024"),
         &[],
@@ -302,9 +308,9 @@ fn env_overrides_apply_with_key_paths() {
         MINIMAL,
         &[
             ("FEDRP__SERVER__LISTEN", "127.0.0.1:9999"),
-            ("FEDRP__ISSUER__0__ALLOW_UNSOLICITED", "true"),
+            ("FEDRP__ISSUERS__0__ALLOW_UNSOLICITED", "true"),
             (
-                "FEDRP__REALM__0__FRAME_ANCESTORS",
+                "FEDRP__REALMS__0__FRAME_ANCESTORS",
                 "[\"https://contoso.sharepoint.com\"]",
             ),
             ("FEDRP__LIMITS__MAX_BODY_BYTES", "4096"),
@@ -318,10 +324,10 @@ fn env_overrides_apply_with_key_paths() {
         vec!["https://contoso.sharepoint.com".to_string()]
     );
     assert_eq!(c.limits.max_body_bytes, 4096);
-    let e = load(MINIMAL, &[("FEDRP__ISSUER__0__ALLOW_SHA1", "maybe")]).unwrap_err();
-    assert_eq!(e.0[0].path, "issuer[0].allow_sha1");
-    let e = load(MINIMAL, &[("FEDRP__ISSUER__7__NAME", "x")]).unwrap_err();
-    assert_eq!(e.0[0].path, "FEDRP__ISSUER__7__NAME");
+    let e = load(MINIMAL, &[("FEDRP__ISSUERS__0__ALLOW_SHA1", "maybe")]).unwrap_err();
+    assert_eq!(e.0[0].path, "issuers[0].allow_sha1");
+    let e = load(MINIMAL, &[("FEDRP__ISSUERS__7__NAME", "x")]).unwrap_err();
+    assert_eq!(e.0[0].path, "FEDRP__ISSUERS__7__NAME");
 }
 
 #[test]

@@ -80,13 +80,25 @@ impl SignatureAlg {
     pub fn from_uri(uri: &str) -> Option<SignatureAlg> {
         let (key, hash) = match uri {
             "http://www.w3.org/2000/09/xmldsig#rsa-sha1" => (KeyType::Rsa, DigestAlg::Sha1),
-            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" => (KeyType::Rsa, DigestAlg::Sha256),
-            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384" => (KeyType::Rsa, DigestAlg::Sha384),
-            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512" => (KeyType::Rsa, DigestAlg::Sha512),
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" => {
+                (KeyType::Rsa, DigestAlg::Sha256)
+            }
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384" => {
+                (KeyType::Rsa, DigestAlg::Sha384)
+            }
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512" => {
+                (KeyType::Rsa, DigestAlg::Sha512)
+            }
             "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1" => (KeyType::Ec, DigestAlg::Sha1),
-            "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" => (KeyType::Ec, DigestAlg::Sha256),
-            "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" => (KeyType::Ec, DigestAlg::Sha384),
-            "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512" => (KeyType::Ec, DigestAlg::Sha512),
+            "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" => {
+                (KeyType::Ec, DigestAlg::Sha256)
+            }
+            "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" => {
+                (KeyType::Ec, DigestAlg::Sha384)
+            }
+            "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512" => {
+                (KeyType::Ec, DigestAlg::Sha512)
+            }
             _ => return None,
         };
         Some(SignatureAlg { key, hash })

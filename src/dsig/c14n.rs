@@ -24,7 +24,13 @@ pub fn canonicalize(
         .iter()
         .map(|p| if p == "#default" { "" } else { p.as_str() })
         .collect();
-    let mut c = Canon { doc, exclude, alg, inclusive, out };
+    let mut c = Canon {
+        doc,
+        exclude,
+        alg,
+        inclusive,
+        out,
+    };
     // What the (absent) output ancestors rendered: nothing, i.e. the empty default namespace.
     let rendered: HashMap<&str, &str> = HashMap::new();
     c.element(apex, &rendered, true);
@@ -98,8 +104,10 @@ impl<'d> Canon<'d, '_> {
         }
         decls.sort_unstable_by(|a, b| a.0.cmp(b.0));
 
-        let mut attrs: Vec<(&str, &str, &str, &str)> =
-            doc.attrs(e).map(|a| (a.ns, a.local, a.prefix, a.value)).collect();
+        let mut attrs: Vec<(&str, &str, &str, &str)> = doc
+            .attrs(e)
+            .map(|a| (a.ns, a.local, a.prefix, a.value))
+            .collect();
         if apex && self.alg == C14nAlg::Inclusive {
             // Inclusive c14n of a subset: xml:* attributes are inherited from ancestors.
             let mut anc = doc.parent(e);

@@ -37,19 +37,40 @@ pub enum Outcome {
 }
 
 /// Verifies one enveloped signature whose profile was checked, with each of `keys` in turn.
-pub fn verify(doc: &Document, p: &SignatureProfile, keys: &[&PKey<Public>]) -> Result<Outcome, TokenError> {
+pub fn verify(
+    doc: &Document,
+    p: &SignatureProfile,
+    keys: &[&PKey<Public>],
+) -> Result<Outcome, TokenError> {
     let mut canonical = Vec::with_capacity(8 * 1024);
-    c14n::canonicalize(doc, p.element, Some(p.signature), p.ref_c14n, &p.ref_prefixes, &mut canonical);
+    c14n::canonicalize(
+        doc,
+        p.element,
+        Some(p.signature),
+        p.ref_c14n,
+        &p.ref_prefixes,
+        &mut canonical,
+    );
     let digest = hash(p.digest_alg.md(), &canonical)
         .map_err(|e| TokenError::new(crate::Reason::SigInvalid, format!("digest: {e}")))?;
     if digest.len() != p.digest_value.len() || !openssl::memcmp::eq(&digest, &p.digest_value) {
         return Ok(Outcome::DigestMismatch);
     }
     let mut signed_info = Vec::with_capacity(1024);
-    c14n::canonicalize(doc, p.signed_info, None, p.c14n, &p.c14n_prefixes, &mut signed_info);
+    c14n::canonicalize(
+        doc,
+        p.signed_info,
+        None,
+        p.c14n,
+        &p.c14n_prefixes,
+        &mut signed_info,
+    );
     for (key_index, key) in keys.iter().enumerate() {
         if verify_value(key, p, &signed_info) {
-            return Ok(Outcome::Verified { canonical, key_index });
+            return Ok(Outcome::Verified {
+                canonical,
+                key_index,
+            });
         }
     }
     Ok(Outcome::NoKey)

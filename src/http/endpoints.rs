@@ -69,20 +69,10 @@ pub async fn me(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
             let idle = session.last_seen + state.config.session.idle_timeout;
             let absolute = session.issued_at + state.config.session.absolute_timeout;
             let t = |d: chrono::DateTime<chrono::Utc>| d.to_rfc3339_opts(SecondsFormat::Secs, true);
-            let group_type = state
-                .config
-                .issuer_index(&p.issuer_name)
-                .map(|i| state.config.issuers[i].claims.groups.as_str())
-                .unwrap_or(crate::config::CLAIM_ROLE);
             let claims: Vec<serde_json::Value> = p
                 .claims
                 .iter()
                 .map(|(k, v)| json!({"type": k, "value": v}))
-                .chain(
-                    p.groups
-                        .iter()
-                        .map(|g| json!({"type": group_type, "value": g})),
-                )
                 .collect();
             let body = json!({
                 "fqn": p.fqn,

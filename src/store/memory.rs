@@ -73,7 +73,10 @@ impl MemoryReplayCache {
 
     /// Live entries (approximate under concurrency).
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().map(|s| s.entries.len()).unwrap_or(0)).sum()
+        self.shards
+            .iter()
+            .map(|s| s.lock().map(|s| s.entries.len()).unwrap_or(0))
+            .sum()
     }
 
     /// Whether empty.
@@ -83,11 +86,18 @@ impl MemoryReplayCache {
 }
 
 impl ReplayCache for MemoryReplayCache {
-    fn insert_if_absent(&self, key: &str, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    fn insert_if_absent(
+        &self,
+        key: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let mut h = DefaultHasher::new();
         key.hash(&mut h);
         let idx = (h.finish() as usize) % SHARDS;
-        let mut shard = self.shards[idx].lock().map_err(|_| StoreError("replay cache lock poisoned".into()))?;
+        let mut shard = self.shards[idx]
+            .lock()
+            .map_err(|_| StoreError("replay cache lock poisoned".into()))?;
         let now_ms = now.timestamp_millis();
         if let Some(&exp) = shard.entries.get(key) {
             if exp > now_ms {
@@ -119,10 +129,19 @@ mod tests {
     fn second_insert_is_a_replay_until_expiry() {
         let c = MemoryReplayCache::new(100);
         let now = Utc::now();
-        assert!(c.insert_if_absent("a", now + Duration::minutes(5), now).unwrap());
-        assert!(!c.insert_if_absent("a", now + Duration::minutes(5), now).unwrap());
+        assert!(
+            c.insert_if_absent("a", now + Duration::minutes(5), now)
+                .unwrap()
+        );
+        assert!(
+            !c.insert_if_absent("a", now + Duration::minutes(5), now)
+                .unwrap()
+        );
         let later = now + Duration::minutes(6);
-        assert!(c.insert_if_absent("a", later + Duration::minutes(5), later).unwrap());
+        assert!(
+            c.insert_if_absent("a", later + Duration::minutes(5), later)
+                .unwrap()
+        );
     }
 
     #[test]
@@ -130,7 +149,8 @@ mod tests {
         let c = MemoryReplayCache::new(32);
         let now = Utc::now();
         for i in 0..1000 {
-            c.insert_if_absent(&format!("k{i}"), now + Duration::minutes(5), now).unwrap();
+            c.insert_if_absent(&format!("k{i}"), now + Duration::minutes(5), now)
+                .unwrap();
         }
         assert!(c.len() <= 32 + SHARDS);
         assert!(c.evictions() > 0);
@@ -141,12 +161,14 @@ mod tests {
         let c = MemoryReplayCache::new(16);
         let now = Utc::now();
         for i in 0..64 {
-            c.insert_if_absent(&format!("old{i}"), now + Duration::seconds(1), now).unwrap();
+            c.insert_if_absent(&format!("old{i}"), now + Duration::seconds(1), now)
+                .unwrap();
         }
         let before = c.evictions();
         let later = now + Duration::seconds(10);
         for i in 0..16 {
-            c.insert_if_absent(&format!("new{i}"), later + Duration::minutes(5), later).unwrap();
+            c.insert_if_absent(&format!("new{i}"), later + Duration::minutes(5), later)
+                .unwrap();
         }
         assert!(c.evictions() - before <= 16);
     }

@@ -18,5 +18,10 @@ pub struct StoreError(pub String);
 pub trait ReplayCache: Send + Sync {
     /// Atomically records `key` until `until`. Returns `Ok(true)` when it was new and
     /// `Ok(false)` when it was already recorded (a replay).
-    fn insert_if_absent(&self, key: &str, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    fn insert_if_absent(
+        &self,
+        key: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }

@@ -86,14 +86,24 @@ fn is_fault(doc: &Document, n: NodeId) -> bool {
 fn unexpected(doc: &Document, n: NodeId, context: &str) -> TokenError {
     TokenError::new(
         Reason::XmlUnexpectedElement,
-        format!("unexpected element {{{}}}{} in {context} (at byte {})", doc.ns(n), doc.local(n), doc.offset(n)),
+        format!(
+            "unexpected element {{{}}}{} in {context} (at byte {})",
+            doc.ns(n),
+            doc.local(n),
+            doc.offset(n)
+        ),
     )
 }
 
 fn only_whitespace_text(doc: &Document, n: NodeId, context: &str) -> Result<(), TokenError> {
     for c in doc.children(n) {
-        if doc.kind(c) == NodeKind::Text && !doc.text(c).trim_matches([' ', '\t', '\r', '\n']).is_empty() {
-            return reject(Reason::XmlUnexpectedElement, format!("character data in {context}"));
+        if doc.kind(c) == NodeKind::Text
+            && !doc.text(c).trim_matches([' ', '\t', '\r', '\n']).is_empty()
+        {
+            return reject(
+                Reason::XmlUnexpectedElement,
+                format!("character data in {context}"),
+            );
         }
     }
     Ok(())
@@ -124,7 +134,10 @@ pub fn locate(doc: &Document, binding: Binding) -> Result<Envelope, TokenError> 
             .filter(|t| !t.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        return reject(Reason::WsfFault, format!("the STS answered with a SOAP fault: {text}"));
+        return reject(
+            Reason::WsfFault,
+            format!("the STS answered with a SOAP fault: {text}"),
+        );
     }
     let rst_form = if doc.is(root, WST13, "RequestSecurityTokenResponseCollection") {
         Some(Form::Rstrc13)
@@ -139,10 +152,14 @@ pub fn locate(doc: &Document, binding: Binding) -> Result<Envelope, TokenError> 
     let bare = assertion_version(doc, root);
     match binding {
         Binding::WsFed if rst_form.is_none() => {
-            return if is_response || bare.is_some() {
+            let wstrust = matches!(doc.ns(root), WST13 | WST2005);
+            return if is_response || bare.is_some() || wstrust {
                 reject(
                     Reason::WsfRstrShape,
-                    format!("wresult holds a {} instead of a WS-Trust RequestSecurityTokenResponse", doc.local(root)),
+                    format!(
+                        "wresult holds a {} instead of a WS-Trust RequestSecurityTokenResponse",
+                        doc.local(root)
+                    ),
                 )
             } else {
                 reject(Reason::XmlRoot, root_message(doc, root))
@@ -158,10 +175,19 @@ pub fn locate(doc: &Document, binding: Binding) -> Result<Envelope, TokenError> 
         return response(doc, root);
     }
     if let Some(version) = bare {
-        return Ok(Envelope { form: Form::Assertion, token: root, version, response: None, rstr: None });
+        return Ok(Envelope {
+            form: Form::Assertion,
+            token: root,
+            version,
+            response: None,
+            rstr: None,
+        });
     }
     if doc.is(root, SAML2, "EncryptedAssertion") {
-        return reject(Reason::EncUnsupported, "encrypted assertion, and no decryption key is configured");
+        return reject(
+            Reason::EncUnsupported,
+            "encrypted assertion, and no decryption key is configured",
+        );
     }
     reject(Reason::XmlRoot, root_message(doc, root))
 }
@@ -195,11 +221,24 @@ fn rstr(doc: &Document, root: NodeId, form: Form) -> Result<Envelope, TokenError
     if is_fault(doc, rstr) || doc.elements(rstr).any(|c| is_fault(doc, c)) {
         return reject(Reason::WsfFault, "the RSTR carries a SOAP fault");
     }
-    let rsts: Vec<NodeId> = doc.elements(rstr).filter(|&c| doc.is(c, ns, "RequestedSecurityToken")).collect();
+    let rsts: Vec<NodeId> = doc
+        .elements(rstr)
+        .filter(|&c| doc.is(c, ns, "RequestedSecurityToken"))
+        .collect();
     let rst = match rsts.as_slice() {
         [one] => *one,
-        [] => return reject(Reason::WsfRstrShape, "no RequestedSecurityToken in the RSTR"),
-        _ => return reject(Reason::WsfRstrShape, format!("{} RequestedSecurityToken elements in the RSTR", rsts.len())),
+        [] => {
+            return reject(
+                Reason::WsfRstrShape,
+                "no RequestedSecurityToken in the RSTR",
+            );
+        }
+        _ => {
+            return reject(
+                Reason::WsfRstrShape,
+                format!("{} RequestedSecurityToken elements in the RSTR", rsts.len()),
+            );
+        }
     };
     only_whitespace_text(doc, rst, "RequestedSecurityToken")?;
     let children: Vec<NodeId> = doc.elements(rst).collect();
@@ -212,13 +251,20 @@ fn rstr(doc: &Document, root: NodeId, form: Form) -> Result<Envelope, TokenError
         [one] => *one,
         [] => return reject(Reason::TokCount, "RequestedSecurityToken is empty"),
         _ => {
-            return reject(Reason::TokCount, format!("{} tokens in RequestedSecurityToken", children.len()));
+            return reject(
+                Reason::TokCount,
+                format!("{} tokens in RequestedSecurityToken", children.len()),
+            );
         }
     };
     if is_encrypted(doc, token) {
-        return reject(Reason::EncUnsupported, "encrypted token, and no decryption key is configured");
+        return reject(
+            Reason::EncUnsupported,
+            "encrypted token, and no decryption key is configured",
+        );
     }
-    let version = assertion_version(doc, token).ok_or_else(|| unexpected(doc, token, "RequestedSecurityToken"))?;
+    let version = assertion_version(doc, token)
+        .ok_or_else(|| unexpected(doc, token, "RequestedSecurityToken"))?;
     let text_of = |local: &str| -> Option<String> {
         doc.elements(rstr)
             .find(|&c| doc.is(c, ns, local))
@@ -241,19 +287,32 @@ fn rstr(doc: &Document, root: NodeId, form: Form) -> Result<Envelope, TokenError
         if says.is_some_and(|v| v != version) {
             return reject(
                 Reason::WsfRstrShape,
-                format!("TokenType {tt:?} does not match the {} token it carries", version.name()),
+                format!(
+                    "TokenType {tt:?} does not match the {} token it carries",
+                    version.name()
+                ),
             );
         }
     }
-    Ok(Envelope { form, token, version, response: None, rstr: Some(info) })
+    Ok(Envelope {
+        form,
+        token,
+        version,
+        response: None,
+        rstr: Some(info),
+    })
 }
 
 fn token_type_version(tt: &str) -> Option<SamlVersion> {
     match tt {
         "urn:oasis:names:tc:SAML:1.0:assertion"
-        | "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1" => Some(SamlVersion::V1_1),
+        | "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1" => {
+            Some(SamlVersion::V1_1)
+        }
         "urn:oasis:names:tc:SAML:2.0:assertion"
-        | "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV2.0" => Some(SamlVersion::V2_0),
+        | "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV2.0" => {
+            Some(SamlVersion::V2_0)
+        }
         _ => None,
     }
 }
@@ -280,30 +339,53 @@ fn response(doc: &Document, root: NodeId) -> Result<Envelope, TokenError> {
     }
     let total = assertions.len() + encrypted;
     if total > 1 {
-        return reject(Reason::TokCount, format!("{total} assertions in the Response"));
+        return reject(
+            Reason::TokCount,
+            format!("{total} assertions in the Response"),
+        );
     }
     if encrypted == 1 {
-        return reject(Reason::EncUnsupported, "encrypted assertion, and no decryption key is configured");
+        return reject(
+            Reason::EncUnsupported,
+            "encrypted assertion, and no decryption key is configured",
+        );
     }
     let Some(&token) = assertions.first() else {
         // A failed Response carries no assertion: report its status, which is more useful.
         if let Some(code) = status_code(doc, root).filter(|c| c != STATUS_SUCCESS) {
-            return reject(Reason::TokStatus, format!("the IdP answered with status {code}"));
+            return reject(
+                Reason::TokStatus,
+                format!("the IdP answered with status {code}"),
+            );
         }
         return reject(Reason::TokCount, "no assertion in the Response");
     };
-    Ok(Envelope { form: Form::SamlpResponse, token, version: SamlVersion::V2_0, response: Some(root), rstr: None })
+    Ok(Envelope {
+        form: Form::SamlpResponse,
+        token,
+        version: SamlVersion::V2_0,
+        response: Some(root),
+        rstr: None,
+    })
 }
 
 /// The top-level StatusCode value of a Response.
 pub fn status_code(doc: &Document, response: NodeId) -> Option<String> {
-    let status = doc.elements(response).find(|&c| doc.is(c, SAMLP, "Status"))?;
-    let code = doc.elements(status).find(|&c| doc.is(c, SAMLP, "StatusCode"))?;
+    let status = doc
+        .elements(response)
+        .find(|&c| doc.is(c, SAMLP, "Status"))?;
+    let code = doc
+        .elements(status)
+        .find(|&c| doc.is(c, SAMLP, "StatusCode"))?;
     doc.attr(code, "", "Value").map(str::to_owned)
 }
 
 /// Allowed children of a token element, per SAML version (by namespace URI and local name).
-pub fn check_assertion_children(doc: &Document, token: NodeId, version: SamlVersion) -> Result<(), TokenError> {
+pub fn check_assertion_children(
+    doc: &Document,
+    token: NodeId,
+    version: SamlVersion,
+) -> Result<(), TokenError> {
     only_whitespace_text(doc, token, "Assertion")?;
     for c in doc.elements(token) {
         let ok = match version {
@@ -347,8 +429,14 @@ pub fn check_assertion_children(doc: &Document, token: NodeId, version: SamlVers
 /// Refuses comments anywhere inside `n` (exclusive c14n drops them, so a comment can split a
 /// signed value without breaking the signature).
 pub fn check_no_comments(doc: &Document, n: NodeId) -> Result<(), TokenError> {
-    if let Some(c) = doc.descendants(n).find(|&d| doc.kind(d) == NodeKind::Comment) {
-        return reject(Reason::XmlCommentInToken, format!("comment inside the token (at byte {})", doc.offset(c)));
+    if let Some(c) = doc
+        .descendants(n)
+        .find(|&d| doc.kind(d) == NodeKind::Comment)
+    {
+        return reject(
+            Reason::XmlCommentInToken,
+            format!("comment inside the token (at byte {})", doc.offset(c)),
+        );
     }
     Ok(())
 }

@@ -18,7 +18,10 @@ pub struct TokenError {
 impl TokenError {
     /// A new error.
     pub fn new(reason: Reason, message: impl Into<String>) -> TokenError {
-        TokenError { reason, message: message.into() }
+        TokenError {
+            reason,
+            message: message.into(),
+        }
     }
 }
 
@@ -32,7 +35,10 @@ impl std::error::Error for TokenError {}
 
 impl From<XmlError> for TokenError {
     fn from(e: XmlError) -> TokenError {
-        TokenError { reason: e.reason, message: format!("{} (at byte {})", e.message, e.offset) }
+        TokenError {
+            reason: e.reason,
+            message: format!("{} (at byte {})", e.message, e.offset),
+        }
     }
 }
 

@@ -9,30 +9,68 @@ use super::TokenError;
 use super::error::reject;
 use crate::Reason;
 
-/// Returns the XML bytes of `input`: as is when it starts (after whitespace and a BOM) with
-/// `<`, otherwise base64-decoded (standard alphabet, padding required, whitespace and line
-/// breaks ignored). `max` caps both the input and the decoded size (`http.too_large`).
-pub fn decode(input: &[u8], max: usize) -> Result<Cow<'_, [u8]>, TokenError> {
+/// How a token arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// XML text (a WS-Fed `wresult`): decoded exactly never, so `&lt;...` stays malformed XML.
+    Xml,
+    /// Base64 (a SAML-P `SAMLResponse`).
+    Base64,
+    /// Either: XML when it starts (after whitespace and byte-order marks) with `<`.
+    Detect,
+}
+
+/// Returns the XML bytes of `input`. Base64 is the standard alphabet with padding; whitespace
+/// and line breaks are ignored. `max` caps both the input and the decoded size
+/// (`http.too_large`).
+pub fn decode(input: &[u8], encoding: Encoding, max: usize) -> Result<Cow<'_, [u8]>, TokenError> {
     if input.len() > max.saturating_mul(4) / 3 + 4 {
-        return reject(Reason::HttpTooLarge, format!("token is {} bytes, over the {max} byte cap", input.len()));
+        return reject(
+            Reason::HttpTooLarge,
+            format!("token is {} bytes, over the {max} byte cap", input.len()),
+        );
     }
-    let head = input.trim_ascii_start();
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let looks_xml = head.first() == Some(&b'<') || head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF");
+    let looks_xml = match encoding {
+        Encoding::Xml => true,
+        Encoding::Base64 => false,
+        Encoding::Detect => {
+            let mut head = input;
+            loop {
+                let t = head.trim_ascii_start();
+                match t.strip_prefix(b"\xEF\xBB\xBF") {
+                    Some(rest) => head = rest,
+                    None => {
+                        head = t;
+                        break;
+                    }
+                }
+            }
+            head.first() == Some(&b'<')
+                || head.starts_with(b"\xFF\xFE")
+                || head.starts_with(b"\xFE\xFF")
+        }
+    };
     let bytes = if looks_xml {
         Cow::Borrowed(input)
     } else {
         Cow::Owned(decode_base64(input)?)
     };
     if bytes.len() > max {
-        return reject(Reason::HttpTooLarge, format!("token is {} bytes, over the {max} byte cap", bytes.len()));
+        return reject(
+            Reason::HttpTooLarge,
+            format!("token is {} bytes, over the {max} byte cap", bytes.len()),
+        );
     }
     Ok(bytes)
 }
 
 /// Strict base64 (standard alphabet, canonical padding), ignoring ASCII whitespace.
 pub fn decode_base64(input: &[u8]) -> Result<Vec<u8>, TokenError> {
-    let compact: Vec<u8> = input.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let compact: Vec<u8> = input
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
     if compact.is_empty() {
         return reject(Reason::HttpBase64, "empty value");
     }
@@ -100,12 +138,37 @@ mod tests {
 
     #[test]
     fn detects_xml_and_base64() {
-        assert_eq!(&*decode(b"  <a/>", 100).unwrap(), b"  <a/>");
-        assert_eq!(&*decode(b"PGEvPg==", 100).unwrap(), b"<a/>");
-        assert_eq!(&*decode(b"PGEv\r\nPg==\r\n", 100).unwrap(), b"<a/>");
-        assert_eq!(decode(b"PGEvPg", 100).unwrap_err().reason, Reason::HttpBase64);
-        assert_eq!(decode(b"PGEv_g==", 100).unwrap_err().reason, Reason::HttpBase64);
-        assert_eq!(decode(&[b'<'; 200], 100).unwrap_err().reason, Reason::HttpTooLarge);
+        let d = Encoding::Detect;
+        assert_eq!(&*decode(b"  <a/>", d, 100).unwrap(), b"  <a/>");
+        assert_eq!(
+            &*decode(b"\xEF\xBB\xBF <a/>", d, 100).unwrap(),
+            b"\xEF\xBB\xBF <a/>"
+        );
+        assert_eq!(&*decode(b"PGEvPg==", d, 100).unwrap(), b"<a/>");
+        assert_eq!(
+            &*decode(b"PGEv\r\nPg==\r\n", Encoding::Base64, 100).unwrap(),
+            b"<a/>"
+        );
+        assert_eq!(
+            &*decode(b"&lt;a/&gt;", Encoding::Xml, 100).unwrap(),
+            b"&lt;a/&gt;"
+        );
+        assert_eq!(
+            decode(b"PGEvPg", d, 100).unwrap_err().reason,
+            Reason::HttpBase64
+        );
+        assert_eq!(
+            decode(b"PGEv_g==", d, 100).unwrap_err().reason,
+            Reason::HttpBase64
+        );
+        assert_eq!(
+            decode(b"<a/>", Encoding::Base64, 100).unwrap_err().reason,
+            Reason::HttpBase64
+        );
+        assert_eq!(
+            decode(&[b'<'; 200], d, 100).unwrap_err().reason,
+            Reason::HttpTooLarge
+        );
     }
 
     #[test]

@@ -61,9 +61,9 @@ impl SamlVersion {
 pub enum Binding {
     /// Offline checks: every envelope form.
     Any,
-    /// WS-Fed `wresult`: a WS-Trust RSTR (Collection) only.
+    /// WS-Fed `wresult`: XML text holding a WS-Trust RSTR (Collection) only.
     WsFed,
-    /// SAML-P `SAMLResponse`: a `samlp:Response` only.
+    /// SAML-P `SAMLResponse`: base64 of a `samlp:Response` only.
     SamlP,
 }
 
@@ -115,7 +115,10 @@ impl Default for Policy {
             max_token_age: Some(Duration::hours(24)),
             max_authn_age: None,
             in_response_to: InResponseTo::Ignore,
-            limits: xml::Limits { max_bytes: 256 * 1024, ..Default::default() },
+            limits: xml::Limits {
+                max_bytes: 256 * 1024,
+                ..Default::default()
+            },
             engine_override: None,
         }
     }
@@ -179,7 +182,10 @@ impl ValidatedAssertion {
     }
     /// NameID format.
     pub fn subject_format(&self) -> Option<&str> {
-        self.assertion.name_id.as_ref().and_then(|n| n.format.as_deref())
+        self.assertion
+            .name_id
+            .as_ref()
+            .and_then(|n| n.format.as_deref())
     }
     /// IssueInstant.
     pub fn issue_instant(&self) -> DateTime<Utc> {
@@ -187,11 +193,18 @@ impl ValidatedAssertion {
     }
     /// Conditions NotBefore.
     pub fn not_before(&self) -> Option<DateTime<Utc>> {
-        self.assertion.conditions.as_ref().and_then(|c| c.not_before)
+        self.assertion
+            .conditions
+            .as_ref()
+            .and_then(|c| c.not_before)
     }
     /// Conditions NotOnOrAfter (always present on a validated token).
     pub fn not_on_or_after(&self) -> DateTime<Utc> {
-        self.assertion.conditions.as_ref().and_then(|c| c.not_on_or_after).unwrap_or(self.assertion.issue_instant)
+        self.assertion
+            .conditions
+            .as_ref()
+            .and_then(|c| c.not_on_or_after)
+            .unwrap_or(self.assertion.issue_instant)
     }
     /// Authentication instant (first statement).
     pub fn authn_instant(&self) -> Option<DateTime<Utc>> {
@@ -199,11 +212,17 @@ impl ValidatedAssertion {
     }
     /// Authentication method / context class.
     pub fn authn_method(&self) -> Option<&str> {
-        self.assertion.authn.first().and_then(|a| a.method.as_deref())
+        self.assertion
+            .authn
+            .first()
+            .and_then(|a| a.method.as_deref())
     }
     /// SessionIndex (SAML 2.0).
     pub fn session_index(&self) -> Option<&str> {
-        self.assertion.authn.first().and_then(|a| a.session_index.as_deref())
+        self.assertion
+            .authn
+            .first()
+            .and_then(|a| a.session_index.as_deref())
     }
     /// The latest instant a session based on this token may last: the assertion's
     /// NotOnOrAfter, SessionNotOnOrAfter, or the (unsigned) RSTR Lifetime if that is earlier —
@@ -215,7 +234,12 @@ impl ValidatedAssertion {
                 t = t.min(s);
             }
         }
-        if let Some(exp) = self.rstr.as_ref().and_then(|r| r.expires.as_deref()).and_then(xml::datetime::parse_utc) {
+        if let Some(exp) = self
+            .rstr
+            .as_ref()
+            .and_then(|r| r.expires.as_deref())
+            .and_then(xml::datetime::parse_utc)
+        {
             t = t.min(exp);
         }
         t
@@ -251,7 +275,11 @@ impl ValidatedAssertion {
             .confirmations
             .iter()
             .find_map(|c| c.in_response_to.as_deref())
-            .or_else(|| self.response.as_ref().and_then(|r| r.in_response_to.as_deref()))
+            .or_else(|| {
+                self.response
+                    .as_ref()
+                    .and_then(|r| r.in_response_to.as_deref())
+            })
     }
     /// The signatures that verified.
     pub fn signatures(&self) -> &[SignatureSummary] {
@@ -318,8 +346,18 @@ impl Validator {
 
     /// Validates a posted token at time `now`. No replay check: record
     /// [`ValidatedAssertion::replay_key`] in a replay cache after this succeeds.
-    pub fn validate(&self, input: &[u8], binding: Binding, now: DateTime<Utc>) -> Result<ValidatedAssertion, TokenError> {
-        let bytes = input::decode(input, self.policy.max_token_bytes)?;
+    pub fn validate(
+        &self,
+        input: &[u8],
+        binding: Binding,
+        now: DateTime<Utc>,
+    ) -> Result<ValidatedAssertion, TokenError> {
+        let encoding = match binding {
+            Binding::WsFed => input::Encoding::Xml,
+            Binding::SamlP => input::Encoding::Base64,
+            Binding::Any => input::Encoding::Detect,
+        };
+        let bytes = input::decode(input, encoding, self.policy.max_token_bytes)?;
         match self.run(&bytes, binding, now, LineEnds::Normalize) {
             Ok(v) => Ok(v),
             Err(f) if f.digest_mismatch && bytes.contains(&b'\r') => {
@@ -346,18 +384,31 @@ impl Validator {
             Ok(true) => Ok(v),
             Ok(false) => reject(
                 Reason::TokReplay,
-                format!("assertion {} from {} was already used", v.assertion_id(), v.issuer()),
+                format!(
+                    "assertion {} from {} was already used",
+                    v.assertion_id(),
+                    v.issuer()
+                ),
             ),
             Err(e) => reject(Reason::StoreUnavailable, e.to_string()),
         }
     }
 
-    fn run(&self, bytes: &[u8], binding: Binding, now: DateTime<Utc>, line_ends: LineEnds) -> Result<ValidatedAssertion, SigFail> {
-        let opts = ParseOptions { limits: self.policy.limits.clone(), line_ends };
+    fn run(
+        &self,
+        bytes: &[u8],
+        binding: Binding,
+        now: DateTime<Utc>,
+        line_ends: LineEnds,
+    ) -> Result<ValidatedAssertion, SigFail> {
+        let opts = ParseOptions {
+            limits: self.policy.limits.clone(),
+            line_ends,
+        };
         let doc = xml::parse(bytes, &opts).map_err(TokenError::from)?;
         let env = envelope::locate(&doc, binding)?;
         envelope::check_assertion_children(&doc, env.token, env.version)?;
-        envelope::check_no_comments(&doc, env.response.unwrap_or(env.token))?;
+        envelope::check_no_comments(&doc, env.token)?;
         let ids = IdMap::scan(&doc)?;
 
         let a_kind = Signed::assertion(env.version);
@@ -367,7 +418,9 @@ impl Validator {
             None => None,
         };
         if a_sig.is_none() && r_sig.is_none() {
-            return Err(TokenError::new(Reason::SigMissing, "no signature covers the assertion").into());
+            return Err(
+                TokenError::new(Reason::SigMissing, "no signature covers the assertion").into(),
+            );
         }
         let r_prof = match (env.response, r_sig) {
             (Some(r), Some(s)) => Some(profile::check(&doc, &ids, r, Signed::Response, s)?),
@@ -385,18 +438,34 @@ impl Validator {
         } else {
             bytes
         };
-        let subject = Subject { doc: &doc, xmlsec_bytes };
+        let subject = Subject {
+            doc: &doc,
+            xmlsec_bytes,
+        };
         let hint = issuer_hint(&doc, &env);
         let override_ = self.policy.engine_override;
         let r_ok = match &r_prof {
-            Some(p) => Some(verify::verify_signature(&self.trust, &subject, p, hint.as_deref(), override_)?),
+            Some(p) => Some(verify::verify_signature(
+                &self.trust,
+                &subject,
+                p,
+                hint.as_deref(),
+                override_,
+            )?),
             None => None,
         };
         let a_ok = match &a_prof {
-            Some(p) => Some(verify::verify_signature(&self.trust, &subject, p, hint.as_deref(), override_)?),
+            Some(p) => Some(verify::verify_signature(
+                &self.trust,
+                &subject,
+                p,
+                hint.as_deref(),
+                override_,
+            )?),
             None => None,
         };
-        self.finish(&doc, &env, r_ok, a_ok, now, line_ends).map_err(SigFail::from)
+        self.finish(&doc, &env, r_ok, a_ok, now, line_ends)
+            .map_err(SigFail::from)
     }
 
     fn finish(
@@ -408,16 +477,30 @@ impl Validator {
         now: DateTime<Utc>,
         line_ends: LineEnds,
     ) -> Result<ValidatedAssertion, TokenError> {
-        let canon_opts = ParseOptions { limits: self.policy.limits.clone(), line_ends: LineEnds::Normalize };
-        let token_id = doc.attr(env.token, "", Signed::assertion(env.version).id_attr()).unwrap_or("");
-        let primary = a_ok.as_ref().or(r_ok.as_ref()).ok_or_else(|| TokenError::new(Reason::SigMissing, "no signature"))?;
+        let canon_opts = ParseOptions {
+            limits: self.policy.limits.clone(),
+            line_ends: LineEnds::Normalize,
+        };
+        let token_id = doc
+            .attr(env.token, "", Signed::assertion(env.version).id_attr())
+            .unwrap_or("");
+        let primary = a_ok
+            .as_ref()
+            .or(r_ok.as_ref())
+            .ok_or_else(|| TokenError::new(Reason::SigMissing, "no signature"))?;
         if let (Some(a), Some(r)) = (&a_ok, &r_ok)
             && !Arc::ptr_eq(&a.issuer, &r.issuer)
         {
-            return reject(Reason::TokIssuer, "the Response and the Assertion are signed by different issuers");
+            return reject(
+                Reason::TokIssuer,
+                "the Response and the Assertion are signed by different issuers",
+            );
         }
         if a_ok.is_none() && primary.issuer.policy.require_signed_assertion {
-            return reject(Reason::SigMissing, "the issuer requires a signed Assertion; only the Response is signed");
+            return reject(
+                Reason::SigMissing,
+                "the issuer requires a signed Assertion; only the Response is signed",
+            );
         }
 
         // The model, only from verified canonical bytes.
@@ -425,20 +508,33 @@ impl Validator {
             Some(a) => {
                 let cdoc = xml::parse(&a.canonical, &canon_opts)?;
                 let root = cdoc.root();
-                (parse_assertion(&cdoc, root, env.version)?, a.canonical.clone())
+                (
+                    parse_assertion(&cdoc, root, env.version)?,
+                    a.canonical.clone(),
+                )
             }
             None => {
-                let r = r_ok.as_ref().ok_or_else(|| TokenError::new(Reason::SigMissing, "no signature"))?;
+                let r = r_ok
+                    .as_ref()
+                    .ok_or_else(|| TokenError::new(Reason::SigMissing, "no signature"))?;
                 let cdoc = xml::parse(&r.canonical, &canon_opts)?;
                 let token = cdoc
                     .elements(cdoc.root())
                     .find(|&c| cdoc.is(c, ns::SAML2, "Assertion"))
-                    .ok_or_else(|| TokenError::new(Reason::TokCount, "no assertion in the signed Response"))?;
-                (parse_assertion(&cdoc, token, env.version)?, r.canonical.clone())
+                    .ok_or_else(|| {
+                        TokenError::new(Reason::TokCount, "no assertion in the signed Response")
+                    })?;
+                (
+                    parse_assertion(&cdoc, token, env.version)?,
+                    r.canonical.clone(),
+                )
             }
         };
         if assertion.id != token_id {
-            return reject(Reason::SigRefTarget, "the verified assertion is not the located token");
+            return reject(
+                Reason::SigRefTarget,
+                "the verified assertion is not the located token",
+            );
         }
         let response = match (&r_ok, env.response) {
             (Some(r), _) => {
@@ -450,7 +546,12 @@ impl Validator {
         };
         validate::check(
             &assertion,
-            response.as_ref().map(|(m, signed)| validate::ResponseFacts { model: m, signed: *signed }),
+            response
+                .as_ref()
+                .map(|(m, signed)| validate::ResponseFacts {
+                    model: m,
+                    signed: *signed,
+                }),
             &primary.issuer,
             &primary.key,
             &self.policy,
@@ -463,7 +564,12 @@ impl Validator {
                 signatures.push(summary(on, s, doc, env));
             }
         }
-        let issuer_name = assertion.issuer.as_deref().unwrap_or_default().trim().to_owned();
+        let issuer_name = assertion
+            .issuer
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
         Ok(ValidatedAssertion {
             issuer: Arc::clone(&primary.issuer),
             issuer_name,
@@ -482,7 +588,11 @@ impl Validator {
 
 fn summary(on: &'static str, s: &SigOk, doc: &Document, env: &Envelope) -> SignatureSummary {
     // Algorithms are read back from the (checked) SignedInfo of the element.
-    let element: NodeId = if on == "Response" { env.response.unwrap_or(env.token) } else { env.token };
+    let element: NodeId = if on == "Response" {
+        env.response.unwrap_or(env.token)
+    } else {
+        env.token
+    };
     let (algorithm, digest) = doc
         .elements(element)
         .find(|&c| doc.is(c, ns::DS, "Signature"))
@@ -509,21 +619,36 @@ fn summary(on: &'static str, s: &SigOk, doc: &Document, env: &Envelope) -> Signa
             (sig_alg, digest)
         })
         .unwrap_or_default();
-    SignatureSummary { on, algorithm, digest, engine: s.engine.name(), key_thumbprint: s.key.thumbprint_sha256() }
+    SignatureSummary {
+        on,
+        algorithm,
+        digest,
+        engine: s.engine.name(),
+        key_thumbprint: s.key.thumbprint_sha256(),
+    }
 }
 
-fn parse_assertion(doc: &Document, n: NodeId, version: SamlVersion) -> Result<AssertionModel, TokenError> {
+fn parse_assertion(
+    doc: &Document,
+    n: NodeId,
+    version: SamlVersion,
+) -> Result<AssertionModel, TokenError> {
     match version {
         SamlVersion::V2_0 if doc.is(n, ns::SAML2, "Assertion") => saml20::parse_assertion(doc, n),
         SamlVersion::V1_1 if doc.is(n, ns::SAML1, "Assertion") => saml11::parse_assertion(doc, n),
-        _ => reject(Reason::SigRefTarget, "the verified content is not the located assertion"),
+        _ => reject(
+            Reason::SigRefTarget,
+            "the verified content is not the located assertion",
+        ),
     }
 }
 
 /// The token's own (unverified) Issuer text: only a hint for choosing which keys to try first.
 fn issuer_hint(doc: &Document, env: &Envelope) -> Option<String> {
     match env.version {
-        SamlVersion::V1_1 => doc.attr(env.token, "", "Issuer").map(|s| s.trim().to_owned()),
+        SamlVersion::V1_1 => doc
+            .attr(env.token, "", "Issuer")
+            .map(|s| s.trim().to_owned()),
         SamlVersion::V2_0 => doc
             .elements(env.token)
             .find(|&c| doc.is(c, ns::SAML2, "Issuer"))

@@ -8,8 +8,9 @@ use super::{SamlVersion, TokenError};
 use crate::Reason;
 use crate::xml::{Document, NodeId, datetime};
 
-/// One claim: a type and one value. SAML 1.1 type = `AttributeNamespace/AttributeName` (as
-/// WIF builds it); SAML 2.0 type = the Attribute `Name`.
+/// One claim of a validated token: a type and one value. SAML 1.1 type =
+/// `AttributeNamespace/AttributeName` (as WIF builds it); SAML 2.0 type = the Attribute `Name`.
+/// A multi-valued attribute becomes several claims.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Claim {
     /// Claim type URI.
@@ -18,6 +19,19 @@ pub struct Claim {
     pub value: String,
     /// ADFS `OriginalIssuer`, when the attribute carries one.
     pub original_issuer: Option<String>,
+}
+
+impl Claim {
+    /// A claim without an original issuer.
+    pub fn new(claim_type: &str, value: &str) -> Self {
+        Claim { claim_type: claim_type.to_owned(), value: value.to_owned(), original_issuer: None }
+    }
+
+    /// The same claim with an original issuer.
+    pub fn with_original_issuer(mut self, original_issuer: &str) -> Self {
+        self.original_issuer = Some(original_issuer.to_owned());
+        self
+    }
 }
 
 /// A subject name identifier.
@@ -144,19 +158,31 @@ pub struct ResponseModel {
     pub status: Option<String>,
 }
 
-pub(crate) fn time_attr(doc: &Document, n: NodeId, name: &str) -> Result<Option<DateTime<Utc>>, TokenError> {
+pub(crate) fn time_attr(
+    doc: &Document,
+    n: NodeId,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, TokenError> {
     match doc.attr(n, "", name) {
         None => Ok(None),
         Some(v) => datetime::parse_utc(v).map(Some).ok_or_else(|| {
             TokenError::new(
                 Reason::TokTimeFormat,
-                format!("{}@{name} = {v:?} is not a UTC xs:dateTime (YYYY-MM-DDThh:mm:ss[.f]Z)", doc.local(n)),
+                format!(
+                    "{}@{name} = {v:?} is not a UTC xs:dateTime (YYYY-MM-DDThh:mm:ss[.f]Z)",
+                    doc.local(n)
+                ),
             )
         }),
     }
 }
 
-pub(crate) fn required_time(doc: &Document, n: NodeId, name: &str, missing: Reason) -> Result<DateTime<Utc>, TokenError> {
+pub(crate) fn required_time(
+    doc: &Document,
+    n: NodeId,
+    name: &str,
+    missing: Reason,
+) -> Result<DateTime<Utc>, TokenError> {
     match time_attr(doc, n, name)? {
         Some(t) => Ok(t),
         None => reject(missing, format!("{} has no {name}", doc.local(n))),
@@ -179,7 +205,10 @@ const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 const ADFS_CLAIMS: &str = "http://schemas.xmlsoap.org/ws/2009/09/identity/claims";
 
 pub(crate) fn attr_value(doc: &Document, v: NodeId) -> AttrValue {
-    if doc.attr(v, XSI, "nil").is_some_and(|x| x == "true" || x == "1") {
+    if doc
+        .attr(v, XSI, "nil")
+        .is_some_and(|x| x == "true" || x == "1")
+    {
         return AttrValue::Nil;
     }
     match doc.simple_text(v) {
@@ -194,5 +223,6 @@ pub(crate) fn attr_value(doc: &Document, v: NodeId) -> AttrValue {
 }
 
 pub(crate) fn original_issuer(doc: &Document, a: NodeId) -> Option<String> {
-    doc.attr(a, ADFS_CLAIMS, "OriginalIssuer").map(str::to_owned)
+    doc.attr(a, ADFS_CLAIMS, "OriginalIssuer")
+        .map(str::to_owned)
 }

@@ -23,7 +23,8 @@ pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 /// SOAP 1.2 envelope.
 pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
 /// WS-Security utility.
-pub const WSU: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
+pub const WSU: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
 /// WS-Addressing 2005/08.
 pub const WSA: &str = "http://www.w3.org/2005/08/addressing";
 /// WS-Policy 2004/09.

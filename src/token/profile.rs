@@ -39,7 +39,10 @@ impl IdMap {
                     _ => false,
                 };
                 if is_id && map.insert(a.value.to_owned(), n).is_some() {
-                    return reject(Reason::SigIdDup, format!("ID {:?} appears more than once", a.value));
+                    return reject(
+                        Reason::SigIdDup,
+                        format!("ID {:?} appears more than once", a.value),
+                    );
                 }
             }
         }
@@ -110,32 +113,50 @@ pub struct SignatureProfile {
     pub digest_value: Vec<u8>,
     /// Decoded SignatureValue.
     pub signature_value: Vec<u8>,
-    /// DER certificates found in KeyInfo (never a trust source by themselves).
-    pub keyinfo_certs: Vec<Vec<u8>>,
+    /// The KeyInfo element, if any (never a trust source by itself).
+    pub key_info: Option<NodeId>,
 }
 
 /// Finds the direct `ds:Signature` child of `element` (`sig.count`, `sig.position`).
 /// Stray signatures elsewhere in the element (outside Advice and, for a Response, outside the
 /// assertion and Extensions) are `sig.position`.
-pub fn find_signature(doc: &Document, element: NodeId, kind: Signed) -> Result<Option<NodeId>, TokenError> {
+pub fn find_signature(
+    doc: &Document,
+    element: NodeId,
+    kind: Signed,
+) -> Result<Option<NodeId>, TokenError> {
     let children: Vec<NodeId> = doc.elements(element).collect();
-    let sigs: Vec<usize> = (0..children.len()).filter(|&i| doc.is(children[i], DS, "Signature")).collect();
+    let sigs: Vec<usize> = (0..children.len())
+        .filter(|&i| doc.is(children[i], DS, "Signature"))
+        .collect();
     if sigs.len() > 1 {
-        return reject(Reason::SigCount, format!("{} ds:Signature children", sigs.len()));
+        return reject(
+            Reason::SigCount,
+            format!("{} ds:Signature children", sigs.len()),
+        );
     }
     // Stray signatures deeper down.
-    let mut stack: Vec<NodeId> = children.iter().copied().filter(|&c| !doc.is(c, DS, "Signature")).collect();
+    let mut stack: Vec<NodeId> = children
+        .iter()
+        .copied()
+        .filter(|&c| !doc.is(c, DS, "Signature"))
+        .collect();
     while let Some(n) = stack.pop() {
         let skip = doc.is(n, SAML2, "Advice")
             || doc.is(n, SAML1, "Advice")
-            || (kind == Signed::Response && (doc.is(n, SAML2, "Assertion") || doc.is(n, SAMLP, "Extensions")));
+            || (kind == Signed::Response
+                && (doc.is(n, SAML2, "Assertion") || doc.is(n, SAMLP, "Extensions")));
         if skip {
             continue;
         }
         if doc.is(n, DS, "Signature") {
             return reject(
                 Reason::SigPosition,
-                format!("ds:Signature inside {} (at byte {})", doc.local(doc.parent(n).unwrap_or(n)), doc.offset(n)),
+                format!(
+                    "ds:Signature inside {} (at byte {})",
+                    doc.local(doc.parent(n).unwrap_or(n)),
+                    doc.offset(n)
+                ),
             );
         }
         stack.extend(doc.elements(n));
@@ -146,7 +167,9 @@ pub fn find_signature(doc: &Document, element: NodeId, kind: Signed) -> Result<O
     let positioned = match kind {
         Signed::Assertion11 => i == children.len() - 1,
         Signed::Assertion20 | Signed::Response => {
-            let issuer_first = children.first().is_some_and(|&c| doc.is(c, SAML2, "Issuer"));
+            let issuer_first = children
+                .first()
+                .is_some_and(|&c| doc.is(c, SAML2, "Issuer"));
             let after_issuer = if issuer_first { i == 1 } else { i == 0 };
             // Auth0 and other samlp libraries append the Response signature last: harmless, the
             // reference must still name the Response itself.
@@ -156,10 +179,15 @@ pub fn find_signature(doc: &Document, element: NodeId, kind: Signed) -> Result<O
     if !positioned {
         return reject(
             Reason::SigPosition,
-            format!("ds:Signature is child {} of {}; the schema puts it {}", i + 1, doc.local(element), match kind {
-                Signed::Assertion11 => "last",
-                _ => "right after Issuer",
-            }),
+            format!(
+                "ds:Signature is child {} of {}; the schema puts it {}",
+                i + 1,
+                doc.local(element),
+                match kind {
+                    Signed::Assertion11 => "last",
+                    _ => "right after Issuer",
+                }
+            ),
         );
     }
     Ok(Some(children[i]))
@@ -196,14 +224,20 @@ fn prefix_list(doc: &Document, method: NodeId) -> Result<Vec<String>, TokenError
         } else {
             return reject(
                 Reason::SigMalformed,
-                format!("unexpected {{{}}}{} in a c14n method", doc.ns(c), doc.local(c)),
+                format!(
+                    "unexpected {{{}}}{} in a c14n method",
+                    doc.ns(c),
+                    doc.local(c)
+                ),
             );
         }
     }
     Ok(prefixes)
 }
 
-/// Checks the signature's structure and reference (everything before cryptography).
+/// Checks the signature's structure and reference (everything before cryptography), in this
+/// order: `sig.object`, `sig.malformed` (Signature / SignedInfo children, SignatureValue),
+/// `sig.ref_count`, `sig.ref_uri`, `sig.ref_target`, `sig.transform`, `sig.c14n`, `sig.alg`.
 pub fn check(
     doc: &Document,
     ids: &IdMap,
@@ -212,39 +246,108 @@ pub fn check(
     signature: NodeId,
 ) -> Result<SignatureProfile, TokenError> {
     let sig_children = ds_children(doc, signature, "ds:Signature")?;
-    let signed_info = match sig_children.first() {
-        Some(&si) if doc.is(si, DS, "SignedInfo") => si,
-        _ => return reject(Reason::SigMalformed, "ds:Signature does not start with ds:SignedInfo"),
-    };
     if sig_children.iter().any(|&c| doc.is(c, DS, "Object")) {
         return reject(Reason::SigObject, "ds:Object inside the signature");
     }
-
-    // The reference and what it points at.
+    // Signature shape: SignedInfo, SignatureValue, KeyInfo?
+    let signed_info = match sig_children.first() {
+        Some(&si) if doc.is(si, DS, "SignedInfo") => si,
+        _ => {
+            return reject(
+                Reason::SigMalformed,
+                "ds:Signature does not start with ds:SignedInfo",
+            );
+        }
+    };
+    let signature_value = match sig_children.get(1) {
+        Some(&sv) if doc.is(sv, DS, "SignatureValue") => sv,
+        _ => {
+            return reject(
+                Reason::SigMalformed,
+                "ds:SignatureValue must follow ds:SignedInfo",
+            );
+        }
+    };
+    let key_info = match sig_children.get(2) {
+        Some(&ki) if doc.is(ki, DS, "KeyInfo") => Some(ki),
+        Some(&other) => {
+            return reject(
+                Reason::SigMalformed,
+                format!(
+                    "unexpected {{{}}}{} in ds:Signature",
+                    doc.ns(other),
+                    doc.local(other)
+                ),
+            );
+        }
+        None => None,
+    };
+    if sig_children.len() > 2 + usize::from(key_info.is_some()) {
+        return reject(
+            Reason::SigMalformed,
+            "unexpected elements after KeyInfo in ds:Signature",
+        );
+    }
+    // SignedInfo shape: CanonicalizationMethod, SignatureMethod, Reference+.
     let si_children = ds_children(doc, signed_info, "ds:SignedInfo")?;
-    let refs: Vec<NodeId> = si_children.iter().copied().filter(|&c| doc.is(c, DS, "Reference")).collect();
-    let [reference] = refs.as_slice() else {
-        return reject(Reason::SigRefCount, format!("{} references in SignedInfo; exactly one is allowed", refs.len()));
+    let (c14n_m, sig_m) = match si_children.as_slice() {
+        [c, s, rest @ ..]
+            if doc.is(*c, DS, "CanonicalizationMethod")
+                && doc.is(*s, DS, "SignatureMethod")
+                && rest.iter().all(|&r| doc.is(r, DS, "Reference")) =>
+        {
+            (*c, *s)
+        }
+        _ => {
+            return reject(
+                Reason::SigMalformed,
+                "SignedInfo must hold CanonicalizationMethod, SignatureMethod, then Reference elements",
+            );
+        }
+    };
+    let refs = &si_children[2..];
+    let [reference] = refs else {
+        return reject(
+            Reason::SigRefCount,
+            format!(
+                "{} references in SignedInfo; exactly one is allowed",
+                refs.len()
+            ),
+        );
     };
     let reference = *reference;
+
+    // The reference and what it points at.
     let own_id = doc.attr(element, "", kind.id_attr()).unwrap_or("");
     let uri = doc
         .attr(reference, "", "URI")
         .ok_or_else(|| TokenError::new(Reason::SigRefUri, "Reference has no URI"))?;
     let id = if uri.is_empty() {
         if element != doc.root() {
-            return reject(Reason::SigRefUri, "Reference URI=\"\" but the signed element is not the document element");
+            return reject(
+                Reason::SigRefUri,
+                "Reference URI=\"\" but the signed element is not the document element",
+            );
         }
         String::new()
     } else {
         let Some(frag) = uri.strip_prefix('#') else {
-            return reject(Reason::SigRefUri, format!("Reference URI {uri:?} is not a same-document reference"));
+            return reject(
+                Reason::SigRefUri,
+                format!("Reference URI {uri:?} is not a same-document reference"),
+            );
         };
         if !is_ncname(frag) {
-            return reject(Reason::SigRefUri, format!("Reference URI {uri:?} is not '#' followed by an ID"));
+            return reject(
+                Reason::SigRefUri,
+                format!("Reference URI {uri:?} is not '#' followed by an ID"),
+            );
         }
         if own_id.is_empty() {
-            return reject(Reason::SigRefUri, format!("the signed element has no {} attribute", kind.id_attr()));
+            return reject(
+                Reason::SigRefUri,
+                format!("the signed element has no {} attribute", kind.id_attr()),
+            );
         }
         match ids.get(frag) {
             Some(t) if t == element => {}
@@ -262,52 +365,14 @@ pub fn check(
             None => {
                 return reject(
                     Reason::SigRefTarget,
-                    format!("Reference {uri:?} resolves to nothing (the Signature's parent has ID {own_id:?})"),
+                    format!(
+                        "Reference {uri:?} resolves to nothing (the Signature's parent has ID {own_id:?})"
+                    ),
                 );
             }
         }
         frag.to_owned()
     };
-
-    // Signature shape: SignedInfo, SignatureValue, KeyInfo?
-    let signature_value = match sig_children.get(1) {
-        Some(&sv) if doc.is(sv, DS, "SignatureValue") => sv,
-        _ => return reject(Reason::SigMalformed, "ds:SignatureValue must follow ds:SignedInfo"),
-    };
-    let key_info = match sig_children.get(2) {
-        Some(&ki) if doc.is(ki, DS, "KeyInfo") => Some(ki),
-        Some(&other) => {
-            return reject(
-                Reason::SigMalformed,
-                format!("unexpected {{{}}}{} in ds:Signature", doc.ns(other), doc.local(other)),
-            );
-        }
-        None => None,
-    };
-    if sig_children.len() > 2 + usize::from(key_info.is_some()) {
-        return reject(Reason::SigMalformed, "unexpected elements after KeyInfo in ds:Signature");
-    }
-
-    // SignedInfo shape: CanonicalizationMethod, SignatureMethod, Reference.
-    let [c14n_m, sig_m, r] = si_children.as_slice() else {
-        return reject(Reason::SigMalformed, "SignedInfo must hold CanonicalizationMethod, SignatureMethod, Reference");
-    };
-    if !doc.is(*c14n_m, DS, "CanonicalizationMethod") || !doc.is(*sig_m, DS, "SignatureMethod") || *r != reference {
-        return reject(Reason::SigMalformed, "SignedInfo children are not in schema order");
-    }
-    let c14n_uri = doc.attr(*c14n_m, "", "Algorithm").unwrap_or("");
-    let c14n = match c14n_uri {
-        alg::EXC_C14N => C14nAlg::Exclusive,
-        alg::C14N_10 => C14nAlg::Inclusive,
-        other => return reject(Reason::SigC14n, format!("CanonicalizationMethod {other:?} is not allowed")),
-    };
-    let c14n_prefixes = prefix_list(doc, *c14n_m)?;
-    let sig_uri = doc.attr(*sig_m, "", "Algorithm").unwrap_or("");
-    let sig_alg = SignatureAlg::from_uri(sig_uri)
-        .ok_or_else(|| TokenError::new(Reason::SigAlg, format!("SignatureMethod {sig_uri:?} is not allowed")))?;
-    if doc.elements(*sig_m).next().is_some() {
-        return reject(Reason::SigAlg, "SignatureMethod has parameters (HMACOutputLength?)");
-    }
 
     // Reference: Transforms, DigestMethod, DigestValue.
     let ref_children = ds_children(doc, reference, "ds:Reference")?;
@@ -316,34 +381,63 @@ pub fn check(
         _ => (None, ref_children.as_slice()),
     };
     let [dm, dv] = rest else {
-        return reject(Reason::SigMalformed, "Reference must hold Transforms?, DigestMethod, DigestValue");
+        return reject(
+            Reason::SigMalformed,
+            "Reference must hold Transforms?, DigestMethod, DigestValue",
+        );
     };
     if !doc.is(*dm, DS, "DigestMethod") || !doc.is(*dv, DS, "DigestValue") {
-        return reject(Reason::SigMalformed, "Reference children are not in schema order");
+        return reject(
+            Reason::SigMalformed,
+            "Reference children are not in schema order",
+        );
     }
     let (ref_c14n, ref_prefixes) = transforms_profile(doc, transforms)?;
+
+    let c14n_uri = doc.attr(c14n_m, "", "Algorithm").unwrap_or("");
+    let c14n = match c14n_uri {
+        alg::EXC_C14N => C14nAlg::Exclusive,
+        alg::C14N_10 => C14nAlg::Inclusive,
+        other => {
+            return reject(
+                Reason::SigC14n,
+                format!("CanonicalizationMethod {other:?} is not allowed"),
+            );
+        }
+    };
+    let c14n_prefixes = prefix_list(doc, c14n_m)?;
+    let sig_uri = doc.attr(sig_m, "", "Algorithm").unwrap_or("");
+    let sig_alg = SignatureAlg::from_uri(sig_uri).ok_or_else(|| {
+        TokenError::new(
+            Reason::SigAlg,
+            format!("SignatureMethod {sig_uri:?} is not allowed"),
+        )
+    })?;
+    if doc.elements(sig_m).next().is_some() {
+        return reject(
+            Reason::SigAlg,
+            "SignatureMethod has parameters (HMACOutputLength?)",
+        );
+    }
     let dm_uri = doc.attr(*dm, "", "Algorithm").unwrap_or("");
-    let digest_alg = DigestAlg::from_uri(dm_uri)
-        .ok_or_else(|| TokenError::new(Reason::SigAlg, format!("DigestMethod {dm_uri:?} is not allowed")))?;
-    let digest_value = b64(&doc.simple_text(*dv).unwrap_or_default(), "DigestValue")?;
+    let digest_alg = DigestAlg::from_uri(dm_uri).ok_or_else(|| {
+        TokenError::new(
+            Reason::SigAlg,
+            format!("DigestMethod {dm_uri:?} is not allowed"),
+        )
+    })?;
+    let digest_value = b64(
+        &doc.text_ignoring_comments(*dv).ok_or_else(|| {
+            TokenError::new(Reason::SigMalformed, "DigestValue has element content")
+        })?,
+        "DigestValue",
+    )?;
     let signature_value = b64(
-        &doc.simple_text(signature_value)
-            .ok_or_else(|| TokenError::new(Reason::SigMalformed, "SignatureValue has element content"))?,
+        &doc.text_ignoring_comments(signature_value).ok_or_else(|| {
+            TokenError::new(Reason::SigMalformed, "SignatureValue has element content")
+        })?,
         "SignatureValue",
     )?;
-
-    let mut keyinfo_certs = Vec::new();
-    if let Some(ki) = key_info {
-        for xd in doc.elements(ki).filter(|&c| doc.is(c, DS, "X509Data")) {
-            for xc in doc.elements(xd).filter(|&c| doc.is(c, DS, "X509Certificate")) {
-                let text = doc.simple_text(xc).unwrap_or_default();
-                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(compact) {
-                    keyinfo_certs.push(der);
-                }
-            }
-        }
-    }
 
     Ok(SignatureProfile {
         element,
@@ -359,25 +453,88 @@ pub fn check(
         ref_prefixes,
         digest_value,
         signature_value,
-        keyinfo_certs,
+        key_info,
     })
 }
 
-fn transforms_profile(doc: &Document, transforms: Option<NodeId>) -> Result<(C14nAlg, Vec<String>), TokenError> {
+/// DER certificates in a KeyInfo (never a trust source by themselves).
+pub fn keyinfo_certs(doc: &Document, key_info: Option<NodeId>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let Some(ki) = key_info else { return out };
+    for xd in doc.elements(ki).filter(|&c| doc.is(c, DS, "X509Data")) {
+        for xc in doc
+            .elements(xd)
+            .filter(|&c| doc.is(c, DS, "X509Certificate"))
+        {
+            let text = doc.text_ignoring_comments(xc).unwrap_or_default();
+            let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(compact) {
+                out.push(der);
+            }
+        }
+    }
+    out
+}
+
+/// RSA public keys given as `KeyValue/RSAKeyValue` in a KeyInfo (for diagnosis only).
+pub fn keyinfo_rsa_values(doc: &Document, key_info: Option<NodeId>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Some(ki) = key_info else { return out };
+    let read = |n: NodeId| -> Option<Vec<u8>> {
+        let t = doc.text_ignoring_comments(n)?;
+        let compact: String = t.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .ok()
+    };
+    for kv in doc.elements(ki).filter(|&c| doc.is(c, DS, "KeyValue")) {
+        for rsa in doc.elements(kv).filter(|&c| doc.is(c, DS, "RSAKeyValue")) {
+            let m = doc
+                .elements(rsa)
+                .find(|&c| doc.is(c, DS, "Modulus"))
+                .and_then(read);
+            let e = doc
+                .elements(rsa)
+                .find(|&c| doc.is(c, DS, "Exponent"))
+                .and_then(read);
+            if let (Some(m), Some(e)) = (m, e) {
+                out.push((m, e));
+            }
+        }
+    }
+    out
+}
+
+fn transforms_profile(
+    doc: &Document,
+    transforms: Option<NodeId>,
+) -> Result<(C14nAlg, Vec<String>), TokenError> {
     let Some(t) = transforms else {
-        return reject(Reason::SigTransform, "no Transforms: the enveloped-signature transform is required");
+        return reject(
+            Reason::SigTransform,
+            "no Transforms: the enveloped-signature transform is required",
+        );
     };
     let list = ds_children(doc, t, "ds:Transforms")?;
     if list.iter().any(|&x| !doc.is(x, DS, "Transform")) {
         return reject(Reason::SigMalformed, "unexpected element in ds:Transforms");
     }
     if list.len() > 2 {
-        return reject(Reason::SigTransform, format!("{} transforms; at most enveloped + c14n", list.len()));
+        return reject(
+            Reason::SigTransform,
+            format!("{} transforms; at most enveloped + c14n", list.len()),
+        );
     }
-    let algs: Vec<&str> = list.iter().map(|&x| doc.attr(x, "", "Algorithm").unwrap_or("")).collect();
+    let algs: Vec<&str> = list
+        .iter()
+        .map(|&x| doc.attr(x, "", "Algorithm").unwrap_or(""))
+        .collect();
     for a in &algs {
         if !matches!(*a, alg::ENVELOPED | alg::EXC_C14N | alg::C14N_10) {
-            return reject(Reason::SigTransform, format!("transform {a:?} is not allowed"));
+            return reject(
+                Reason::SigTransform,
+                format!("transform {a:?} is not allowed"),
+            );
         }
     }
     match algs.as_slice() {
@@ -392,7 +549,10 @@ fn transforms_profile(doc: &Document, transforms: Option<NodeId>) -> Result<(C14
     }
     .and_then(|(c, p)| {
         if doc.elements(list[0]).next().is_some() {
-            return reject(Reason::SigTransform, "the enveloped-signature transform takes no parameters");
+            return reject(
+                Reason::SigTransform,
+                "the enveloped-signature transform takes no parameters",
+            );
         }
         Ok((c, p))
     })
@@ -405,16 +565,25 @@ pub fn check_policy(p: &SignatureProfile, policy: &IssuerPolicy) -> Result<(), T
         if p.sig_alg.hash == DigestAlg::Sha1 {
             return reject(
                 Reason::SigAlg,
-                format!("{} signature; SHA-1 needs allow_sha1 for this issuer", p.sig_alg.name()),
+                format!(
+                    "{} signature; SHA-1 needs allow_sha1 for this issuer",
+                    p.sig_alg.name()
+                ),
             );
         }
         if p.digest_alg == DigestAlg::Sha1 {
-            return reject(Reason::SigAlg, "SHA-1 digest; SHA-1 needs allow_sha1 for this issuer");
+            return reject(
+                Reason::SigAlg,
+                "SHA-1 digest; SHA-1 needs allow_sha1 for this issuer",
+            );
         }
     }
     if !policy.allow_inclusive_c14n {
         if p.c14n == C14nAlg::Inclusive {
-            return reject(Reason::SigC14n, "inclusive C14N 1.0 needs allow_inclusive_c14n for this issuer");
+            return reject(
+                Reason::SigC14n,
+                "inclusive C14N 1.0 needs allow_inclusive_c14n for this issuer",
+            );
         }
         if p.ref_c14n == C14nAlg::Inclusive {
             return reject(

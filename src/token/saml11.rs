@@ -16,7 +16,10 @@ struct Subject11 {
 
 /// Parses a SAML 1.1 `Assertion` element.
 pub fn parse_assertion(doc: &Document, a: NodeId) -> Result<AssertionModel, TokenError> {
-    let (major, minor) = (doc.attr(a, "", "MajorVersion"), doc.attr(a, "", "MinorVersion"));
+    let (major, minor) = (
+        doc.attr(a, "", "MajorVersion"),
+        doc.attr(a, "", "MinorVersion"),
+    );
     if major != Some("1") || minor != Some("1") {
         return reject(
             Reason::TokVersion,
@@ -26,7 +29,7 @@ pub fn parse_assertion(doc: &Document, a: NodeId) -> Result<AssertionModel, Toke
     let id = attr(doc, a, "AssertionID")
         .filter(|s| !s.is_empty())
         .ok_or_else(|| TokenError::new(Reason::TokVersion, "Assertion has no AssertionID"))?;
-    let issue_instant = required_time(doc, a, "IssueInstant", Reason::TokVersion)?;
+    let issue_instant = required_time(doc, a, "IssueInstant", Reason::XmlMalformed)?;
     let mut m = AssertionModel {
         version: SamlVersion::V1_1,
         id,
@@ -81,9 +84,16 @@ pub fn parse_assertion(doc: &Document, a: NodeId) -> Result<AssertionModel, Toke
                         let name = doc.attr(at, "", "AttributeName").unwrap_or("");
                         let ns = doc.attr(at, "", "AttributeNamespace").unwrap_or("");
                         if name.is_empty() {
-                            return reject(Reason::XmlUnexpectedElement, "Attribute without an AttributeName");
+                            return reject(
+                                Reason::XmlUnexpectedElement,
+                                "Attribute without an AttributeName",
+                            );
                         }
-                        let claim_type = if ns.is_empty() { name.to_owned() } else { format!("{ns}/{name}") };
+                        let claim_type = if ns.is_empty() {
+                            name.to_owned()
+                        } else {
+                            format!("{ns}/{name}")
+                        };
                         m.attributes.push(Attribute {
                             claim_type,
                             original_issuer: original_issuer(doc, at),
@@ -110,7 +120,10 @@ pub fn parse_assertion(doc: &Document, a: NodeId) -> Result<AssertionModel, Toke
 }
 
 fn subject(doc: &Document, s: NodeId, m: &mut AssertionModel) -> Result<Subject11, TokenError> {
-    let mut out = Subject11 { name_id: None, methods: Vec::new() };
+    let mut out = Subject11 {
+        name_id: None,
+        methods: Vec::new(),
+    };
     let mut confirmation_seen = false;
     for c in doc.elements(s) {
         if doc.is(c, SAML1, "NameIdentifier") {
@@ -125,8 +138,12 @@ fn subject(doc: &Document, s: NodeId, m: &mut AssertionModel) -> Result<Subject1
             });
         } else if doc.is(c, SAML1, "SubjectConfirmation") {
             confirmation_seen = true;
-            for cm in doc.elements(c).filter(|&x| doc.is(x, SAML1, "ConfirmationMethod")) {
-                out.methods.push(text(doc, cm, Reason::TokConfirmation)?.trim().to_owned());
+            for cm in doc
+                .elements(c)
+                .filter(|&x| doc.is(x, SAML1, "ConfirmationMethod"))
+            {
+                out.methods
+                    .push(text(doc, cm, Reason::TokConfirmation)?.trim().to_owned());
             }
         }
     }
@@ -159,10 +176,9 @@ fn conditions(doc: &Document, c: NodeId) -> Result<Conditions, TokenError> {
                 list.push(text(doc, au, Reason::TokAudience)?);
             }
             out.audience_restrictions.push(list);
-        } else if doc.is(x, SAML1, "DoNotCacheCondition") {
-            // fedrp never caches assertions: satisfied.
         } else {
-            out.unsupported.push(format!("{{{}}}{}", doc.ns(x), doc.local(x)));
+            out.unsupported
+                .push(format!("{{{}}}{}", doc.ns(x), doc.local(x)));
         }
     }
     Ok(out)

@@ -12,11 +12,16 @@ pub fn parse_assertion(doc: &Document, a: NodeId) -> Result<AssertionModel, Toke
     if doc.attr(a, "", "Version") != Some("2.0") {
         return reject(
             Reason::TokVersion,
-            format!("Assertion Version {:?}; expected \"2.0\"", doc.attr(a, "", "Version")),
+            format!(
+                "Assertion Version {:?}; expected \"2.0\"",
+                doc.attr(a, "", "Version")
+            ),
         );
     }
-    let id = attr(doc, a, "ID").filter(|s| !s.is_empty()).ok_or_else(|| TokenError::new(Reason::TokVersion, "Assertion has no ID"))?;
-    let issue_instant = required_time(doc, a, "IssueInstant", Reason::TokVersion)?;
+    let id = attr(doc, a, "ID")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| TokenError::new(Reason::TokVersion, "Assertion has no ID"))?;
+    let issue_instant = required_time(doc, a, "IssueInstant", Reason::XmlMalformed)?;
     let mut m = AssertionModel {
         version: SamlVersion::V2_0,
         id,
@@ -64,9 +69,15 @@ pub fn parse_assertion(doc: &Document, a: NodeId) -> Result<AssertionModel, Toke
                     if !doc.is(at, SAML2, "Attribute") {
                         continue;
                     }
-                    let name = attr(doc, at, "Name").filter(|s| !s.is_empty()).ok_or_else(|| {
-                        TokenError::new(Reason::XmlUnexpectedElement, "Attribute without a Name")
-                    })?;
+                    let name =
+                        attr(doc, at, "Name")
+                            .filter(|s| !s.is_empty())
+                            .ok_or_else(|| {
+                                TokenError::new(
+                                    Reason::XmlUnexpectedElement,
+                                    "Attribute without a Name",
+                                )
+                            })?;
                     m.attributes.push(Attribute {
                         claim_type: name,
                         original_issuer: original_issuer(doc, at),
@@ -101,7 +112,9 @@ fn subject(doc: &Document, s: NodeId, m: &mut AssertionModel) -> Result<(), Toke
             m.encrypted_id = true;
         } else if doc.is(c, SAML2, "SubjectConfirmation") {
             let method = attr(doc, c, "Method").unwrap_or_default();
-            let data = doc.elements(c).find(|&d| doc.is(d, SAML2, "SubjectConfirmationData"));
+            let data = doc
+                .elements(c)
+                .find(|&d| doc.is(d, SAML2, "SubjectConfirmationData"));
             let conf = match data {
                 Some(d) => Confirmation {
                     method,
@@ -110,7 +123,13 @@ fn subject(doc: &Document, s: NodeId, m: &mut AssertionModel) -> Result<(), Toke
                     recipient: attr(doc, d, "Recipient"),
                     in_response_to: attr(doc, d, "InResponseTo"),
                 },
-                None => Confirmation { method, not_before: None, not_on_or_after: None, recipient: None, in_response_to: None },
+                None => Confirmation {
+                    method,
+                    not_before: None,
+                    not_on_or_after: None,
+                    recipient: None,
+                    in_response_to: None,
+                },
             };
             m.confirmations.push(conf);
         }
@@ -132,7 +151,8 @@ fn conditions(doc: &Document, c: NodeId) -> Result<Conditions, TokenError> {
             }
             out.audience_restrictions.push(list);
         } else {
-            out.unsupported.push(format!("{{{}}}{}", doc.ns(x), doc.local(x)));
+            out.unsupported
+                .push(format!("{{{}}}{}", doc.ns(x), doc.local(x)));
         }
     }
     Ok(out)

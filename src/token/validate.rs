@@ -1,6 +1,7 @@
 //! Semantic checks on the verified assertion: key policy, issuer, conditions, audience,
 //! lifetime with skew, subject, bearer confirmation, recipient / destination, authentication
-//! statement, InResponseTo, and duplicate attributes. Time is a parameter; nothing here reads
+//! statement and InResponseTo. (Repeated attributes are the claim mapping's business: only
+//! the identity claim must be unambiguous.) Time is a parameter; nothing here reads
 //! a clock.
 
 use chrono::{DateTime, Duration, Utc};
@@ -60,15 +61,26 @@ pub(crate) fn check(
     if let Some(r) = &response {
         let m = r.model;
         if m.version.as_deref() != Some("2.0") {
-            return reject(Reason::TokVersion, format!("Response Version {:?}; expected \"2.0\"", m.version));
+            return reject(
+                Reason::TokVersion,
+                format!("Response Version {:?}; expected \"2.0\"", m.version),
+            );
         }
         match m.status.as_deref() {
             Some(STATUS_SUCCESS) => {}
-            other => return reject(Reason::TokStatus, format!("Response status {other:?}; expected Success")),
+            other => {
+                return reject(
+                    Reason::TokStatus,
+                    format!("Response status {other:?}; expected Success"),
+                );
+            }
         }
         match (&m.issuer, &a.issuer) {
             (Some(ri), Some(ai)) if ri.trim() != ai.trim() => {
-                return reject(Reason::TokIssuer, format!("Response Issuer {ri:?} differs from Assertion Issuer {ai:?}"));
+                return reject(
+                    Reason::TokIssuer,
+                    format!("Response Issuer {ri:?} differs from Assertion Issuer {ai:?}"),
+                );
             }
             (None, _) if r.signed => {
                 return reject(Reason::TokIssuer, "signed Response has no Issuer");
@@ -78,10 +90,16 @@ pub(crate) fn check(
         if let Some(acs) = &policy.recipient {
             match &m.destination {
                 Some(d) if d != acs => {
-                    return reject(Reason::TokDestination, format!("Destination {d:?}; expected {acs:?}"));
+                    return reject(
+                        Reason::TokDestination,
+                        format!("Destination {d:?}; expected {acs:?}"),
+                    );
                 }
                 None if r.signed && policy.require_destination => {
-                    return reject(Reason::TokDestination, format!("signed Response has no Destination; expected {acs:?}"));
+                    return reject(
+                        Reason::TokDestination,
+                        format!("signed Response has no Destination; expected {acs:?}"),
+                    );
                 }
                 _ => {}
             }
@@ -109,19 +127,35 @@ pub(crate) fn check(
     if let (Some(nb), Some(noa)) = (c.not_before, c.not_on_or_after)
         && nb > noa
     {
-        return reject(Reason::TokConditions, format!("NotBefore {nb} is after NotOnOrAfter {noa}"));
+        return reject(
+            Reason::TokConditions,
+            format!("NotBefore {nb} is after NotOnOrAfter {noa}"),
+        );
     }
     if let Some(u) = c.unsupported.first() {
-        return reject(Reason::TokConditionUnsupported, format!("condition {u} is not supported"));
+        return reject(
+            Reason::TokConditionUnsupported,
+            format!("condition {u} is not supported"),
+        );
     }
     if c.audience_restrictions.is_empty() {
-        return reject(Reason::TokAudience, "the assertion has no AudienceRestriction");
+        return reject(
+            Reason::TokAudience,
+            "the assertion has no AudienceRestriction",
+        );
     }
     for (i, restriction) in c.audience_restrictions.iter().enumerate() {
-        if !restriction.iter().any(|au| policy.audiences.iter().any(|ours| au.trim() == ours)) {
+        if !restriction
+            .iter()
+            .any(|au| policy.audiences.iter().any(|ours| au.trim() == ours))
+        {
             return reject(
                 Reason::TokAudience,
-                format!("AudienceRestriction #{} lists {restriction:?}; ours: {:?}", i + 1, policy.audiences),
+                format!(
+                    "AudienceRestriction #{} lists {restriction:?}; ours: {:?}",
+                    i + 1,
+                    policy.audiences
+                ),
             );
         }
     }
@@ -131,41 +165,70 @@ pub(crate) fn check(
     if let Some(nb) = c.not_before
         && nb - skew > now
     {
-        return reject(Reason::TokNotYetValid, format!("NotBefore {nb}, now {now} (skew {}s)", skew.num_seconds()));
+        return reject(
+            Reason::TokNotYetValid,
+            format!("NotBefore {nb}, now {now} (skew {}s)", skew.num_seconds()),
+        );
     }
     if now >= noa + skew {
-        return reject(Reason::TokExpired, format!("NotOnOrAfter {noa}, now {now} (skew {}s)", skew.num_seconds()));
+        return reject(
+            Reason::TokExpired,
+            format!(
+                "NotOnOrAfter {noa}, now {now} (skew {}s)",
+                skew.num_seconds()
+            ),
+        );
     }
     if a.issue_instant - skew > now {
-        return reject(Reason::TokNotYetValid, format!("IssueInstant {} is in the future", a.issue_instant));
+        return reject(
+            Reason::TokNotYetValid,
+            format!("IssueInstant {} is in the future", a.issue_instant),
+        );
     }
     if let Some(max) = policy.max_token_age
         && now - a.issue_instant > max + skew
     {
         return reject(
             Reason::TokExpired,
-            format!("IssueInstant {} is older than the {}s maximum token age", a.issue_instant, max.num_seconds()),
+            format!(
+                "IssueInstant {} is older than the {}s maximum token age",
+                a.issue_instant,
+                max.num_seconds()
+            ),
         );
     }
 
     // Subject.
     if a.encrypted_id {
-        return reject(Reason::EncUnsupported, "EncryptedID subject, and no decryption key is configured");
+        return reject(
+            Reason::EncUnsupported,
+            "EncryptedID subject, and no decryption key is configured",
+        );
     }
     if !a.has_subject {
         return reject(Reason::TokSubject, "a statement has no Subject");
     }
     if !a.subjects_consistent {
-        return reject(Reason::TokSubject, "the statements are about different subjects");
+        return reject(
+            Reason::TokSubject,
+            "the statements are about different subjects",
+        );
     }
     match (&a.name_id, a.version) {
-        (None, SamlVersion::V2_0) => return reject(Reason::TokSubject, "the Subject has no NameID"),
-        (Some(n), _) if n.value.trim().is_empty() => return reject(Reason::TokSubject, "the NameID is empty"),
+        (None, SamlVersion::V2_0) => {
+            return reject(Reason::TokSubject, "the Subject has no NameID");
+        }
+        (Some(n), _) if n.value.trim().is_empty() => {
+            return reject(Reason::TokSubject, "the NameID is empty");
+        }
         (Some(n), _) => {
             if let Some(spq) = &n.sp_name_qualifier
                 && !policy.audiences.iter().any(|a| a == spq)
             {
-                return reject(Reason::TokSubject, format!("SPNameQualifier {spq:?} is not ours"));
+                return reject(
+                    Reason::TokSubject,
+                    format!("SPNameQualifier {spq:?} is not ours"),
+                );
             }
         }
         (None, SamlVersion::V1_1) => {}
@@ -176,9 +239,16 @@ pub(crate) fn check(
         SamlVersion::V2_0 => CM_BEARER2,
         SamlVersion::V1_1 => CM_BEARER1,
     };
-    let bearers: Vec<&Confirmation> = a.confirmations.iter().filter(|c| c.method == bearer).collect();
+    let bearers: Vec<&Confirmation> = a
+        .confirmations
+        .iter()
+        .filter(|c| c.method == bearer)
+        .collect();
     if bearers.is_empty() {
-        return reject(Reason::TokConfirmation, format!("no {bearer} subject confirmation"));
+        return reject(
+            Reason::TokConfirmation,
+            format!("no {bearer} subject confirmation"),
+        );
     }
     let mut first_err = None;
     let mut confirmed: Option<&Confirmation> = None;
@@ -194,37 +264,54 @@ pub(crate) fn check(
         }
     }
     let Some(confirmed) = confirmed else {
-        return Err(first_err.unwrap_or_else(|| TokenError::new(Reason::TokConfirmation, "no valid bearer confirmation")));
+        return Err(first_err.unwrap_or_else(|| {
+            TokenError::new(Reason::TokConfirmation, "no valid bearer confirmation")
+        }));
     };
 
     // Authentication statement.
     if a.authn.is_empty() && issuer.policy.require_authn_statement {
-        return reject(Reason::TokAuthn, "the assertion has no authentication statement");
+        return reject(
+            Reason::TokAuthn,
+            "the assertion has no authentication statement",
+        );
     }
     for s in &a.authn {
         if s.instant - skew > now {
-            return reject(Reason::TokAuthnStale, format!("AuthnInstant {} is in the future", s.instant));
+            return reject(
+                Reason::TokAuthnStale,
+                format!("AuthnInstant {} is in the future", s.instant),
+            );
         }
         if let Some(max) = policy.max_authn_age
             && now - s.instant > max + skew
         {
             return reject(
                 Reason::TokAuthnStale,
-                format!("AuthnInstant {} is older than the {}s maximum", s.instant, max.num_seconds()),
+                format!(
+                    "AuthnInstant {} is older than the {}s maximum",
+                    s.instant,
+                    max.num_seconds()
+                ),
             );
         }
         if let Some(snoa) = s.session_not_on_or_after
             && now >= snoa + skew
         {
-            return reject(Reason::TokExpired, format!("SessionNotOnOrAfter {snoa} has passed"));
+            return reject(
+                Reason::TokExpired,
+                format!("SessionNotOnOrAfter {snoa} has passed"),
+            );
         }
     }
 
     // Correlation (only signed data counts).
-    let signed_irt = confirmed
-        .in_response_to
-        .clone()
-        .or_else(|| response.as_ref().filter(|r| r.signed).and_then(|r| r.model.in_response_to.clone()));
+    let signed_irt = confirmed.in_response_to.clone().or_else(|| {
+        response
+            .as_ref()
+            .filter(|r| r.signed)
+            .and_then(|r| r.model.in_response_to.clone())
+    });
     match &policy.in_response_to {
         InResponseTo::Ignore => {}
         InResponseTo::Expect(id) => {
@@ -237,18 +324,19 @@ pub(crate) fn check(
         }
         InResponseTo::Unsolicited => {
             if let Some(irt) = signed_irt {
-                return reject(Reason::TokInResponseTo, format!("InResponseTo {irt:?}, but no request is pending"));
+                return reject(
+                    Reason::TokInResponseTo,
+                    format!("InResponseTo {irt:?}, but no request is pending"),
+                );
             }
         }
     }
 
     if a.encrypted_attributes > 0 {
-        return reject(Reason::EncUnsupported, "EncryptedAttribute, and no decryption key is configured");
-    }
-    for (i, at) in a.attributes.iter().enumerate() {
-        if a.attributes[..i].iter().any(|p| p.claim_type == at.claim_type) {
-            return reject(Reason::ClaimsDuplicate, format!("attribute {:?} appears twice", at.claim_type));
-        }
+        return reject(
+            Reason::EncUnsupported,
+            "EncryptedAttribute, and no decryption key is configured",
+        );
     }
     Ok(())
 }
@@ -263,20 +351,32 @@ fn confirmation(
     if let Some(nb) = c.not_before
         && nb - skew > now
     {
-        return reject(Reason::TokNotYetValid, format!("SubjectConfirmationData NotBefore {nb} is in the future"));
+        return reject(
+            Reason::TokNotYetValid,
+            format!("SubjectConfirmationData NotBefore {nb} is in the future"),
+        );
     }
     if let Some(noa) = c.not_on_or_after
         && now >= noa + skew
     {
-        return reject(Reason::TokExpired, format!("SubjectConfirmationData NotOnOrAfter {noa} has passed"));
+        return reject(
+            Reason::TokExpired,
+            format!("SubjectConfirmationData NotOnOrAfter {noa} has passed"),
+        );
     }
     if let Some(acs) = &policy.recipient {
         match &c.recipient {
             Some(r) if r != acs => {
-                return reject(Reason::TokRecipient, format!("Recipient {r:?}; expected {acs:?}"));
+                return reject(
+                    Reason::TokRecipient,
+                    format!("Recipient {r:?}; expected {acs:?}"),
+                );
             }
             None if in_response => {
-                return reject(Reason::TokRecipient, format!("bearer confirmation has no Recipient; expected {acs:?}"));
+                return reject(
+                    Reason::TokRecipient,
+                    format!("bearer confirmation has no Recipient; expected {acs:?}"),
+                );
             }
             _ => {}
         }

@@ -42,12 +42,18 @@ pub(crate) struct SigFail {
 
 impl From<TokenError> for SigFail {
     fn from(error: TokenError) -> SigFail {
-        SigFail { error, digest_mismatch: false }
+        SigFail {
+            error,
+            digest_mismatch: false,
+        }
     }
 }
 
 enum Attempt {
-    Verified { canonical: Vec<u8>, key_index: usize },
+    Verified {
+        canonical: Vec<u8>,
+        key_index: usize,
+    },
     DigestMismatch,
     NoKey,
 }
@@ -59,10 +65,10 @@ fn key_from_cert_der(der: &[u8]) -> Option<TrustedKey> {
 
 /// Keys an issuer offers for this signature: its configured keys, plus (in thumbprint mode)
 /// KeyInfo certificates whose thumbprint is pinned.
-fn issuer_keys(issuer: &TrustedIssuer, p: &SignatureProfile) -> Vec<TrustedKey> {
+fn issuer_keys(issuer: &TrustedIssuer, doc: &Document, p: &SignatureProfile) -> Vec<TrustedKey> {
     let mut keys: Vec<TrustedKey> = issuer.keys().to_vec();
     if !issuer.thumbprints().is_empty() {
-        for der in &p.keyinfo_certs {
+        for der in &super::profile::keyinfo_certs(doc, p.key_info) {
             if let Some(k) = key_from_cert_der(der)
                 && let Some(cert) = &k.cert
                 && issuer.thumbprints().iter().any(|t| t.matches(cert))
@@ -102,24 +108,42 @@ fn attempt(
                 },
             };
             match xmlsec::verify(&req) {
-                Ok(v) => Ok(Attempt::Verified { canonical: v.pre_digest, key_index: v.key_index }),
+                Ok(v) => Ok(Attempt::Verified {
+                    canonical: v.pre_digest,
+                    key_index: v.key_index,
+                }),
                 Err(xmlsec::VerifyError::DigestMismatch) => Ok(Attempt::DigestMismatch),
-                Err(xmlsec::VerifyError::SignatureMismatch) | Err(xmlsec::VerifyError::Refused(_)) => Ok(Attempt::NoKey),
-                Err(xmlsec::VerifyError::DuplicateId(id)) => {
-                    reject(Reason::SigIdDup, format!("ID {id:?} appears more than once (libxml2)"))
-                }
+                Err(xmlsec::VerifyError::SignatureMismatch)
+                | Err(xmlsec::VerifyError::Refused(_)) => Ok(Attempt::NoKey),
+                Err(xmlsec::VerifyError::DuplicateId(id)) => reject(
+                    Reason::SigIdDup,
+                    format!("ID {id:?} appears more than once (libxml2)"),
+                ),
                 Err(xmlsec::VerifyError::Forbidden(m)) => {
-                    let reason = if m.contains("processing instruction") { Reason::XmlPi } else { Reason::XmlDoctype };
+                    let reason = if m.contains("processing instruction") {
+                        Reason::XmlPi
+                    } else {
+                        Reason::XmlDoctype
+                    };
                     reject(reason, format!("libxml2: {m}"))
                 }
-                Err(xmlsec::VerifyError::Malformed(m)) => reject(Reason::XmlMalformed, format!("libxml2: {m}")),
-                Err(xmlsec::VerifyError::TreeMismatch(m)) => {
-                    reject(Reason::XmlMalformed, format!("parser differential between readers: {m}"))
+                Err(xmlsec::VerifyError::Malformed(m)) => {
+                    reject(Reason::XmlMalformed, format!("libxml2: {m}"))
                 }
+                Err(xmlsec::VerifyError::TreeMismatch(m)) => reject(
+                    Reason::XmlMalformed,
+                    format!("parser differential between readers: {m}"),
+                ),
             }
         }
         Engine::Streaming => match dsig::verify(subject.doc, p, keys) {
-            Ok(dsig::Outcome::Verified { canonical, key_index }) => Ok(Attempt::Verified { canonical, key_index }),
+            Ok(dsig::Outcome::Verified {
+                canonical,
+                key_index,
+            }) => Ok(Attempt::Verified {
+                canonical,
+                key_index,
+            }),
             Ok(dsig::Outcome::DigestMismatch) => Ok(Attempt::DigestMismatch),
             Ok(dsig::Outcome::NoKey) => Ok(Attempt::NoKey),
             Err(e) => Err(e),
@@ -151,8 +175,22 @@ pub(crate) fn verify_signature(
             first_policy_error.get_or_insert(e);
             continue;
         }
-        let keys = issuer_keys(issuer, p);
+        let keys = issuer_keys(issuer, subject.doc, p);
         if keys.is_empty() {
+            continue;
+        }
+        if !keys.iter().any(|k| k.key_type() == Some(p.sig_alg.key)) {
+            first_policy_error.get_or_insert(TokenError::new(
+                Reason::SigAlg,
+                format!(
+                    "{} signature, but the issuer's keys are {}",
+                    p.sig_alg.name(),
+                    keys.iter()
+                        .map(TrustedKey::describe)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
             continue;
         }
         tried_any = true;
@@ -160,14 +198,25 @@ pub(crate) fn verify_signature(
         let pkeys: Vec<&PKey<Public>> = keys.iter().map(|k| &k.public).collect();
         let engine = engine_override.unwrap_or(issuer.policy.engine);
         match attempt(engine, subject, p, &pkeys, issuer)? {
-            Attempt::Verified { canonical, key_index } => {
-                return Ok(SigOk { canonical, issuer: Arc::clone(issuer), key: keys[key_index].clone(), engine });
+            Attempt::Verified {
+                canonical,
+                key_index,
+            } => {
+                return Ok(SigOk {
+                    canonical,
+                    issuer: Arc::clone(issuer),
+                    key: keys[key_index].clone(),
+                    engine,
+                });
             }
             Attempt::DigestMismatch => {
                 return Err(SigFail {
                     error: TokenError::new(
                         Reason::SigInvalid,
-                        format!("the {} digest does not match: the signed content was changed", p.digest_alg.name()),
+                        format!(
+                            "the {} digest does not match: the signed content was changed",
+                            p.digest_alg.name()
+                        ),
                     ),
                     digest_mismatch: true,
                 });
@@ -191,19 +240,42 @@ pub(crate) fn verify_signature(
 /// No trusted key verified: say whether an untrusted KeyInfo key did (`sig.key_untrusted`) or
 /// nothing does (`sig.invalid`). KeyInfo only feeds this diagnosis, never trust.
 fn diagnose(subject: &Subject<'_>, p: &SignatureProfile, tried: &[String]) -> TokenError {
-    for der in &p.keyinfo_certs {
-        let Some(k) = key_from_cert_der(der) else { continue };
-        let probe = TrustedIssuer::new(None, vec![k.clone()], Vec::new(), crate::trust::IssuerPolicy {
-            allow_sha1: true,
-            allow_inclusive_c14n: true,
-            ..Default::default()
-        });
+    let mut candidates: Vec<TrustedKey> = super::profile::keyinfo_certs(subject.doc, p.key_info)
+        .iter()
+        .filter_map(|d| key_from_cert_der(d))
+        .collect();
+    for (m, e) in super::profile::keyinfo_rsa_values(subject.doc, p.key_info) {
+        let key = openssl::bn::BigNum::from_slice(&m)
+            .and_then(|m| openssl::bn::BigNum::from_slice(&e).map(|e| (m, e)))
+            .and_then(|(m, e)| openssl::rsa::Rsa::from_public_components(m, e))
+            .and_then(PKey::from_rsa);
+        if let Ok(public) = key {
+            candidates.push(TrustedKey {
+                public,
+                cert: None,
+                source: "KeyInfo KeyValue".into(),
+            });
+        }
+    }
+    for k in candidates {
+        let probe = TrustedIssuer::new(
+            None,
+            vec![k.clone()],
+            Vec::new(),
+            crate::trust::IssuerPolicy {
+                allow_sha1: true,
+                allow_inclusive_c14n: true,
+                ..Default::default()
+            },
+        );
         let Ok(probe) = probe else { continue };
         let pk = [&k.public];
-        if let Ok(Attempt::Verified { .. }) = attempt(Engine::Streaming, subject, p, &pk, &probe)
-            .or_else(|_| attempt(Engine::Xmlsec, subject, p, &pk, &probe))
-        {
-            let who = k.cert.as_ref().map(|c: &CertInfo| c.subject.clone()).unwrap_or_default();
+        if let Ok(Attempt::Verified { .. }) = attempt(Engine::Streaming, subject, p, &pk, &probe) {
+            let who = k
+                .cert
+                .as_ref()
+                .map(|c: &CertInfo| c.subject.clone())
+                .unwrap_or_else(|| k.describe());
             return TokenError::new(
                 Reason::SigKeyUntrusted,
                 format!(
@@ -216,6 +288,9 @@ fn diagnose(subject: &Subject<'_>, p: &SignatureProfile, tried: &[String]) -> To
     }
     TokenError::new(
         Reason::SigInvalid,
-        format!("the signature value does not verify with any trusted key ({})", tried.join(", ")),
+        format!(
+            "the signature value does not verify with any trusted key ({})",
+            tried.join(", ")
+        ),
     )
 }

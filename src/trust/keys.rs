@@ -36,7 +36,10 @@ impl Thumbprint {
             Some((a, h)) if a.eq_ignore_ascii_case("sha1") => (Some(ThumbprintAlg::Sha1), h),
             _ => (None, s),
         };
-        let clean: String = hex.chars().filter(|c| !matches!(c, ':' | ' ' | '-')).collect();
+        let clean: String = hex
+            .chars()
+            .filter(|c| !matches!(c, ':' | ' ' | '-'))
+            .collect();
         if clean.len() % 2 != 0 || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(format!("thumbprint {s:?} is not hex"));
         }
@@ -156,8 +159,14 @@ impl fmt::Debug for TrustedKey {
 impl TrustedKey {
     /// From a certificate.
     pub fn from_cert(cert: &X509, source: impl Into<String>) -> Result<TrustedKey, String> {
-        let public = cert.public_key().map_err(|e| format!("certificate public key: {e}"))?;
-        Ok(TrustedKey { public, cert: Some(CertInfo::from_x509(cert)?), source: source.into() })
+        let public = cert
+            .public_key()
+            .map_err(|e| format!("certificate public key: {e}"))?;
+        Ok(TrustedKey {
+            public,
+            cert: Some(CertInfo::from_x509(cert)?),
+            source: source.into(),
+        })
     }
 
     /// The key type.
@@ -215,27 +224,39 @@ pub fn keys_from_pem(pem: &[u8], source: &str) -> Result<Vec<TrustedKey>, String
     let mut rest = text;
     while let Some(start) = rest.find("-----BEGIN ") {
         let after = &rest[start + 11..];
-        let label_end = after.find("-----").ok_or_else(|| format!("{source}: broken PEM header"))?;
+        let label_end = after
+            .find("-----")
+            .ok_or_else(|| format!("{source}: broken PEM header"))?;
         let label = &after[..label_end];
         let end_marker = format!("-----END {label}-----");
-        let end = rest[start..].find(&end_marker).ok_or_else(|| format!("{source}: no {end_marker}"))?;
+        let end = rest[start..]
+            .find(&end_marker)
+            .ok_or_else(|| format!("{source}: no {end_marker}"))?;
         let block = &rest[start..start + end + end_marker.len()];
         match label {
             "CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                let cert = X509::from_pem(block.as_bytes()).map_err(|e| format!("{source}: bad certificate: {e}"))?;
+                let cert = X509::from_pem(block.as_bytes())
+                    .map_err(|e| format!("{source}: bad certificate: {e}"))?;
                 keys.push(TrustedKey::from_cert(&cert, source)?);
             }
             "PUBLIC KEY" | "RSA PUBLIC KEY" => {
                 let public = if label == "PUBLIC KEY" {
                     PKey::public_key_from_pem(block.as_bytes())
                 } else {
-                    openssl::rsa::Rsa::public_key_from_pem_pkcs1(block.as_bytes()).and_then(PKey::from_rsa)
+                    openssl::rsa::Rsa::public_key_from_pem_pkcs1(block.as_bytes())
+                        .and_then(PKey::from_rsa)
                 }
                 .map_err(|e| format!("{source}: bad public key: {e}"))?;
-                keys.push(TrustedKey { public, cert: None, source: source.to_owned() });
+                keys.push(TrustedKey {
+                    public,
+                    cert: None,
+                    source: source.to_owned(),
+                });
             }
             other if other.contains("PRIVATE KEY") => {
-                return Err(format!("{source}: holds a private key; trust needs only the certificate"));
+                return Err(format!(
+                    "{source}: holds a private key; trust needs only the certificate"
+                ));
             }
             _ => {}
         }
@@ -249,7 +270,13 @@ pub fn cert_from_der_or_base64(data: &[u8]) -> Option<X509> {
     if let Ok(c) = X509::from_der(data) {
         return Some(c);
     }
-    let compact: Vec<u8> = data.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-    let der = base64::engine::general_purpose::STANDARD.decode(compact).ok()?;
+    let compact: Vec<u8> = data
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()?;
     X509::from_der(&der).ok()
 }

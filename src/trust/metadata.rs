@@ -40,7 +40,11 @@ impl Metadata {
     /// Parses metadata bytes. `source` names the file or URL in messages.
     pub fn parse(bytes: &[u8], source: &str) -> Result<Metadata, String> {
         let opts = ParseOptions {
-            limits: xml::Limits { max_bytes: 16 << 20, max_nodes: 1_000_000, ..Default::default() },
+            limits: xml::Limits {
+                max_bytes: 16 << 20,
+                max_nodes: 1_000_000,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let doc = xml::parse(bytes, &opts).map_err(|e| format!("{source}: {e}"))?;
@@ -90,7 +94,11 @@ fn collect(
     out: &mut Vec<EntityMetadata>,
 ) -> Result<(), String> {
     let until = min_opt(until, valid_until(doc, n, source)?);
-    let cache = min_opt(cache, doc.attr(n, "", "cacheDuration").and_then(xml::datetime::parse_duration_secs));
+    let cache = min_opt(
+        cache,
+        doc.attr(n, "", "cacheDuration")
+            .and_then(xml::datetime::parse_duration_secs),
+    );
     for c in doc.elements(n) {
         if doc.is(c, MD, "EntityDescriptor") {
             out.push(entity(doc, c, source, until, cache)?);
@@ -119,14 +127,18 @@ fn entity(
         sso_services: Vec::new(),
         passive_endpoints: Vec::new(),
         valid_until: min_opt(until, valid_until(doc, n, source)?),
-        cache_duration_secs: min_opt(cache, doc.attr(n, "", "cacheDuration").and_then(xml::datetime::parse_duration_secs)),
+        cache_duration_secs: min_opt(
+            cache,
+            doc.attr(n, "", "cacheDuration")
+                .and_then(xml::datetime::parse_duration_secs),
+        ),
     };
     for role in doc.elements(n) {
         let is_idp = doc.is(role, MD, "IDPSSODescriptor");
         let is_sts = doc.is(role, MD, "RoleDescriptor")
-            && doc
-                .attr(role, XSI, "type")
-                .is_some_and(|t| t.ends_with(":SecurityTokenServiceType") || t == "SecurityTokenServiceType");
+            && doc.attr(role, XSI, "type").is_some_and(|t| {
+                t.ends_with(":SecurityTokenServiceType") || t == "SecurityTokenServiceType"
+            });
         if !is_idp && !is_sts {
             continue;
         }
@@ -137,19 +149,34 @@ fn entity(
                 }
                 for ki in doc.elements(c).filter(|&k| doc.is(k, DS, "KeyInfo")) {
                     for xd in doc.elements(ki).filter(|&k| doc.is(k, DS, "X509Data")) {
-                        for xc in doc.elements(xd).filter(|&k| doc.is(k, DS, "X509Certificate")) {
+                        for xc in doc
+                            .elements(xd)
+                            .filter(|&k| doc.is(k, DS, "X509Certificate"))
+                        {
                             let text = doc.simple_text(xc).unwrap_or_default();
-                            let cert = cert_from_der_or_base64(text.as_bytes())
-                                .ok_or_else(|| format!("{source}: unreadable X509Certificate in {}", e.entity_id))?;
-                            let key = TrustedKey::from_cert(&cert, format!("{source} ({})", e.entity_id))?;
-                            if !e.signing_keys.iter().any(|k| k.cert.as_ref().map(|c| &c.der) == key.cert.as_ref().map(|c| &c.der)) {
+                            let cert =
+                                cert_from_der_or_base64(text.as_bytes()).ok_or_else(|| {
+                                    format!(
+                                        "{source}: unreadable X509Certificate in {}",
+                                        e.entity_id
+                                    )
+                                })?;
+                            let key = TrustedKey::from_cert(
+                                &cert,
+                                format!("{source} ({})", e.entity_id),
+                            )?;
+                            if !e.signing_keys.iter().any(|k| {
+                                k.cert.as_ref().map(|c| &c.der) == key.cert.as_ref().map(|c| &c.der)
+                            }) {
                                 e.signing_keys.push(key);
                             }
                         }
                     }
                 }
             } else if is_idp && doc.is(c, MD, "SingleSignOnService") {
-                if let (Some(b), Some(l)) = (doc.attr(c, "", "Binding"), doc.attr(c, "", "Location")) {
+                if let (Some(b), Some(l)) =
+                    (doc.attr(c, "", "Binding"), doc.attr(c, "", "Location"))
+                {
                     e.sso_services.push((b.to_owned(), l.to_owned()));
                 }
             } else if is_sts && doc.is(c, FED, "PassiveRequestorEndpoint") {

@@ -26,7 +26,9 @@ impl Engine {
         match s {
             "xmlsec" | "reference" | "libxmlsec1" => Ok(Engine::Xmlsec),
             "streaming" | "fast" | "rust" => Ok(Engine::Streaming),
-            other => Err(format!("unknown engine {other:?} (expected \"streaming\" or \"xmlsec\")")),
+            other => Err(format!(
+                "unknown engine {other:?} (expected \"streaming\" or \"xmlsec\")"
+            )),
         }
     }
 
@@ -98,7 +100,12 @@ impl TrustedIssuer {
                 name.as_deref().unwrap_or("(unnamed)")
             ));
         }
-        Ok(TrustedIssuer { name, keys, thumbprints, policy })
+        Ok(TrustedIssuer {
+            name,
+            keys,
+            thumbprints,
+            policy,
+        })
     }
 
     /// The entity ID this issuer's keys are bound to.
@@ -126,7 +133,9 @@ pub struct TrustStore {
 impl TrustStore {
     /// From issuers.
     pub fn new(issuers: Vec<TrustedIssuer>) -> TrustStore {
-        TrustStore { issuers: issuers.into_iter().map(Arc::new).collect() }
+        TrustStore {
+            issuers: issuers.into_iter().map(Arc::new).collect(),
+        }
     }
 
     /// All issuers.
@@ -149,13 +158,18 @@ pub fn load_trust_file(path: &Path) -> Result<(Vec<TrustedKey>, Vec<String>), St
 }
 
 /// As [`load_trust_file`], from bytes.
-pub fn load_trust_bytes(bytes: &[u8], source: &str) -> Result<(Vec<TrustedKey>, Vec<String>), String> {
+pub fn load_trust_bytes(
+    bytes: &[u8],
+    source: &str,
+) -> Result<(Vec<TrustedKey>, Vec<String>), String> {
     let head = bytes.trim_ascii_start();
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     if head.starts_with(b"-----BEGIN") {
         let keys = keys::keys_from_pem(bytes, source)?;
         if keys.is_empty() {
-            return Err(format!("{source}: no certificate or public key in the PEM file"));
+            return Err(format!(
+                "{source}: no certificate or public key in the PEM file"
+            ));
         }
         return Ok((keys, Vec::new()));
     }
@@ -175,5 +189,7 @@ pub fn load_trust_bytes(bytes: &[u8], source: &str) -> Result<(Vec<TrustedKey>, 
     if let Some(cert) = keys::cert_from_der_or_base64(bytes) {
         return Ok((vec![TrustedKey::from_cert(&cert, source)?], Vec::new()));
     }
-    Err(format!("{source}: neither PEM, DER certificate nor metadata"))
+    Err(format!(
+        "{source}: neither PEM, DER certificate nor metadata"
+    ))
 }

@@ -25,7 +25,9 @@ pub fn parse_utc(s: &str) -> Option<DateTime<Utc>> {
     let rest = &b[19..b.len() - 1];
     let nanos = match rest {
         [] => 0,
-        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) => {
+        [b'.', digits @ ..]
+            if (1..=9).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) =>
+        {
             let mut n: u32 = std::str::from_utf8(digits).ok()?.parse().ok()?;
             for _ in digits.len()..9 {
                 n *= 10;
@@ -66,7 +68,14 @@ pub fn parse_duration_secs(s: &str) -> Option<u64> {
         }
         num.is_empty().then_some(())
     };
-    take(date, &[('Y', 365.0 * 86400.0), ('M', 30.0 * 86400.0), ('D', 86400.0)])?;
+    take(
+        date,
+        &[
+            ('Y', 365.0 * 86400.0),
+            ('M', 30.0 * 86400.0),
+            ('D', 86400.0),
+        ],
+    )?;
     if let Some(t) = time {
         take(t, &[('H', 3600.0), ('M', 60.0), ('S', 1.0)])?;
     }
@@ -83,7 +92,9 @@ mod tests {
         assert!(parse_utc("2017-07-28T15:13:11.331Z").is_some());
         assert!(parse_utc("2017-07-28T15:13:11.1234567Z").is_some());
         assert_eq!(
-            parse_utc("2027-01-01T00:00:00.5Z").unwrap().timestamp_subsec_millis(),
+            parse_utc("2027-01-01T00:00:00.5Z")
+                .unwrap()
+                .timestamp_subsec_millis(),
             500
         );
     }

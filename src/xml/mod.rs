@@ -30,7 +30,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 1 << 20, max_depth: 64, max_nodes: 50_000, max_attrs: 128 }
+        Limits {
+            max_bytes: 1 << 20,
+            max_depth: 64,
+            max_nodes: 50_000,
+            max_attrs: 128,
+        }
     }
 }
 
@@ -68,7 +73,11 @@ pub struct XmlError {
 
 impl XmlError {
     pub(crate) fn new(reason: Reason, offset: usize, message: impl Into<String>) -> Self {
-        XmlError { reason, offset, message: message.into() }
+        XmlError {
+            reason,
+            offset,
+            message: message.into(),
+        }
     }
 }
 

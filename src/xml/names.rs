@@ -52,6 +52,39 @@ pub fn is_absolute_uri(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
+/// Whether `s` is a syntactically valid RFC 3986 URI reference (ASCII only; `%` followed by two
+/// hex digits). libxml2 reports a namespace error for namespace names that are not.
+pub fn is_uri_reference(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let ok = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.' | b'_' | b'~' | b':' | b'/' | b'?' | b'#' | b'[' | b']' | b'@'
+            )
+            || matches!(
+                c,
+                b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+            );
+        if c == b'%' {
+            if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+            {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        if !ok {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Whether `c` is an XML 1.0 `Char`.
 pub fn is_xml_char(c: char) -> bool {
     matches!(c,
@@ -66,7 +99,9 @@ mod tests {
     fn qnames() {
         assert_eq!(split_qname("saml:Assertion"), Some(("saml", "Assertion")));
         assert_eq!(split_qname("Assertion"), Some(("", "Assertion")));
-        for bad in [":Element", "Root:", "a::b", "::attr", ":", "", "1a", "a:b:c", "a b"] {
+        for bad in [
+            ":Element", "Root:", "a::b", "::attr", ":", "", "1a", "a:b:c", "a b",
+        ] {
             assert_eq!(split_qname(bad), None, "{bad}");
         }
     }

@@ -19,7 +19,11 @@ pub fn parse(input: &[u8], opts: &ParseOptions) -> Result<Document, XmlError> {
         return Err(XmlError::new(
             Reason::XmlLimits,
             0,
-            format!("document is {} bytes, over the {} byte cap", input.len(), opts.limits.max_bytes),
+            format!(
+                "document is {} bytes, over the {} byte cap",
+                input.len(),
+                opts.limits.max_bytes
+            ),
         ));
     }
     let text = check_encoding(input)?;
@@ -39,7 +43,11 @@ fn check_encoding(input: &[u8]) -> Result<&str, XmlError> {
         || body.starts_with(b"\x00<")
         || body.starts_with(b"<\x00")
     {
-        return Err(XmlError::new(Reason::XmlEncoding, 0, "UTF-16 input; only UTF-8 is accepted"));
+        return Err(XmlError::new(
+            Reason::XmlEncoding,
+            0,
+            "UTF-16 input; only UTF-8 is accepted",
+        ));
     }
     if let Some(enc) = declared_encoding(body)
         && !enc.eq_ignore_ascii_case(b"UTF-8")
@@ -85,15 +93,28 @@ fn declared_encoding(body: &[u8]) -> Option<&[u8]> {
 /// Rejects characters XML 1.0 does not allow anywhere (C0 controls, U+FFFE, U+FFFF).
 fn check_chars(text: &str) -> Result<(), XmlError> {
     let bytes = text.as_bytes();
+    // Fast path (vectorises): no C0 control other than TAB/LF/CR, and no 0xEF lead byte.
+    let suspicious = bytes.iter().fold(false, |acc, &c| {
+        acc | ((c < 0x20) & (c != 0x09) & (c != 0x0A) & (c != 0x0D)) | (c == 0xEF)
+    });
+    if !suspicious {
+        return Ok(());
+    }
     for (i, &c) in bytes.iter().enumerate() {
         let bad = match c {
             0x09 | 0x0A | 0x0D => false,
             0x00..=0x1F => true,
-            0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
+            0xEF => {
+                bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
+            }
             _ => false,
         };
         if bad {
-            return Err(XmlError::new(Reason::XmlMalformed, i, "character not allowed in XML"));
+            return Err(XmlError::new(
+                Reason::XmlMalformed,
+                i,
+                "character not allowed in XML",
+            ));
         }
     }
     Ok(())
@@ -101,17 +122,21 @@ fn check_chars(text: &str) -> Result<(), XmlError> {
 
 struct Builder<'a> {
     src: &'a str,
+    /// Address of `src`, for turning borrowed slices into spans.
+    src_addr: usize,
     opts: &'a ParseOptions,
     base: usize,
     doc: Document,
+    xml_ns: Span,
     /// Open elements.
     stack: Vec<u32>,
     /// In-scope namespace declarations: (prefix, uri) spans into `doc.buf`.
     scope: Vec<(Span, Span)>,
     scope_marks: Vec<usize>,
-    pending_text: String,
+    /// Character data being collected: its span, and whether it was copied to the tail of
+    /// `doc.buf` (so more pieces can be appended).
+    pending: Option<(Span, bool)>,
     pending_offset: usize,
-    has_pending: bool,
     seen_root: bool,
     root_closed: bool,
     relative_ns: Option<(usize, String)>,
@@ -119,26 +144,34 @@ struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     fn new(src: &'a str, opts: &'a ParseOptions, base: usize) -> Self {
-        let mut buf = String::with_capacity(src.len());
+        // The buffer starts as a copy of the input, so names and values that need no decoding
+        // are spans into it; decoded strings are appended after it.
+        let mut buf = String::with_capacity(src.len() + src.len() / 4 + XML_NS.len());
+        buf.push_str(src);
+        let xml_ns = Span {
+            start: buf.len() as u32,
+            len: XML_NS.len() as u32,
+        };
         buf.push_str(XML_NS);
         Builder {
             src,
+            src_addr: src.as_ptr() as usize,
             opts,
             base,
             doc: Document {
                 buf,
                 nodes: Vec::with_capacity(src.len() / 40),
                 attrs: Vec::with_capacity(src.len() / 80),
-                ns_decls: Vec::new(),
+                ns_decls: Vec::with_capacity(16),
                 root: NO_NODE,
                 root_end: 0,
             },
+            xml_ns,
             stack: Vec::with_capacity(32),
             scope: Vec::with_capacity(16),
             scope_marks: Vec::with_capacity(32),
-            pending_text: String::new(),
+            pending: None,
             pending_offset: 0,
-            has_pending: false,
             seen_root: false,
             root_closed: false,
             relative_ns: None,
@@ -149,10 +182,25 @@ impl<'a> Builder<'a> {
         XmlError::new(reason, pos + self.base, msg)
     }
 
+    /// A span for `s`: into the input copy when `s` borrows from the input, else appended.
+    fn span_of(&mut self, s: &str) -> Span {
+        let addr = s.as_ptr() as usize;
+        if addr >= self.src_addr && addr + s.len() <= self.src_addr + self.src.len() {
+            return Span {
+                start: (addr - self.src_addr) as u32,
+                len: s.len() as u32,
+            };
+        }
+        self.push_str(s)
+    }
+
     fn push_str(&mut self, s: &str) -> Span {
         let start = self.doc.buf.len() as u32;
         self.doc.buf.push_str(s);
-        Span { start, len: s.len() as u32 }
+        Span {
+            start,
+            len: s.len() as u32,
+        }
     }
 
     fn span_str(&self, s: Span) -> &str {
@@ -181,7 +229,11 @@ impl<'a> Builder<'a> {
                     if self.src[..at.min(self.src.len())].contains("<!DOCTYPE") {
                         return Err(self.err(Reason::XmlDoctype, at, "DOCTYPE is not allowed"));
                     }
-                    return Err(self.err(Reason::XmlMalformed, at, format!("not well-formed: {e}")));
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        at,
+                        format!("not well-formed: {e}"),
+                    ));
                 }
             };
             let was_first = first;
@@ -195,9 +247,13 @@ impl<'a> Builder<'a> {
                             "XML declaration not at the start of the document",
                         ));
                     }
-                    let version = d
-                        .version()
-                        .map_err(|e| self.err(Reason::XmlMalformed, pos, format!("bad XML declaration: {e}")))?;
+                    let version = d.version().map_err(|e| {
+                        self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            format!("bad XML declaration: {e}"),
+                        )
+                    })?;
                     if version.as_ref() != "1.0" {
                         return Err(self.err(
                             Reason::XmlVersion,
@@ -207,10 +263,18 @@ impl<'a> Builder<'a> {
                     }
                     if let Some(enc) = d.encoding() {
                         let enc = enc.map_err(|e| {
-                            self.err(Reason::XmlMalformed, pos, format!("bad XML declaration: {e}"))
+                            self.err(
+                                Reason::XmlMalformed,
+                                pos,
+                                format!("bad XML declaration: {e}"),
+                            )
                         })?;
                         if !enc.eq_ignore_ascii_case("UTF-8") {
-                            return Err(self.err(Reason::XmlEncoding, pos, "only UTF-8 is accepted"));
+                            return Err(self.err(
+                                Reason::XmlEncoding,
+                                pos,
+                                "only UTF-8 is accepted",
+                            ));
                         }
                     }
                 }
@@ -219,16 +283,18 @@ impl<'a> Builder<'a> {
                 }
                 Event::PI(pi) => {
                     let target = pi.target();
-                    let msg = if target.eq_ignore_ascii_case("xml") {
+                    if target.eq_ignore_ascii_case("xml") {
                         return Err(self.err(
                             Reason::XmlMalformed,
                             pos,
                             "XML declaration not at the start of the document",
                         ));
-                    } else {
-                        format!("processing instruction <?{target}?> is not allowed")
-                    };
-                    return Err(self.err(Reason::XmlPi, pos, msg));
+                    }
+                    return Err(self.err(
+                        Reason::XmlPi,
+                        pos,
+                        format!("processing instruction <?{target}?> is not allowed"),
+                    ));
                 }
                 Event::Start(e) => {
                     self.flush_text()?;
@@ -246,40 +312,80 @@ impl<'a> Builder<'a> {
                     }
                 }
                 Event::Text(t) => {
-                    let raw: &str = &t;
+                    let raw: &'a str = match t.into_inner() {
+                        std::borrow::Cow::Borrowed(b) => b,
+                        std::borrow::Cow::Owned(_) => {
+                            return Err(self.err(
+                                Reason::XmlMalformed,
+                                pos,
+                                "unexpected text decoding",
+                            ));
+                        }
+                    };
                     if self.stack.is_empty() {
-                        if !raw.bytes().all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
-                            return Err(self.err(Reason::XmlMalformed, pos, "text outside the document element"));
+                        if !raw
+                            .bytes()
+                            .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+                        {
+                            return Err(self.err(
+                                Reason::XmlMalformed,
+                                pos,
+                                "text outside the document element",
+                            ));
                         }
                         continue;
                     }
-                    if let Some(i) = raw.find("]]>") {
-                        return Err(self.err(Reason::XmlMalformed, pos + i, "']]>' in character data"));
+                    if let Some(i) = memchr::memmem::find(raw.as_bytes(), b"]]>") {
+                        return Err(self.err(
+                            Reason::XmlMalformed,
+                            pos + i,
+                            "']]>' in character data",
+                        ));
                     }
-                    self.begin_text(pos);
-                    match self.opts.line_ends {
-                        LineEnds::Normalize => push_normalized_eol(&mut self.pending_text, raw),
-                        LineEnds::KeepCrInText => self.pending_text.push_str(raw),
+                    if self.opts.line_ends == LineEnds::Normalize && raw.contains('\r') {
+                        let mut s = String::with_capacity(raw.len());
+                        push_normalized_eol(&mut s, raw);
+                        self.add_text(&s, pos);
+                    } else {
+                        self.add_text(raw, pos);
                     }
                 }
                 Event::GeneralRef(r) => {
                     if self.stack.is_empty() {
-                        return Err(self.err(Reason::XmlMalformed, pos, "reference outside the document element"));
+                        return Err(self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            "reference outside the document element",
+                        ));
                     }
                     let name: &str = &r;
                     let c = resolve_ref(name).ok_or_else(|| {
-                        self.err(Reason::XmlMalformed, pos, format!("undefined or invalid reference &{name};"))
+                        self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            format!("undefined or invalid reference &{name};"),
+                        )
                     })?;
-                    self.begin_text(pos);
-                    self.pending_text.push(c);
+                    let mut tmp = [0u8; 4];
+                    self.add_text(c.encode_utf8(&mut tmp), pos);
                 }
                 Event::CData(c) => {
                     if self.stack.is_empty() {
-                        return Err(self.err(Reason::XmlMalformed, pos, "CDATA outside the document element"));
+                        return Err(self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            "CDATA outside the document element",
+                        ));
                     }
                     let raw: &str = &c;
-                    self.begin_text(pos);
-                    push_normalized_eol(&mut self.pending_text, raw);
+                    if raw.contains('\r') {
+                        let mut s = String::with_capacity(raw.len());
+                        push_normalized_eol(&mut s, raw);
+                        self.add_text(&s, pos);
+                    } else {
+                        let owned = raw.to_owned();
+                        self.add_text(&owned, pos);
+                    }
                 }
                 Event::Comment(c) => {
                     self.flush_text()?;
@@ -290,14 +396,19 @@ impl<'a> Builder<'a> {
                     if !self.stack.is_empty() {
                         let mut s = String::with_capacity(raw.len());
                         push_normalized_eol(&mut s, raw);
-                        self.add_leaf(NodeKind::Comment, &s, pos)?;
+                        let span = self.push_str(&s);
+                        self.add_leaf(NodeKind::Comment, span, pos)?;
                     }
                 }
                 Event::Eof => break,
             }
         }
         if !self.stack.is_empty() {
-            return Err(self.err(Reason::XmlMalformed, self.src.len(), "unexpected end of document"));
+            return Err(self.err(
+                Reason::XmlMalformed,
+                self.src.len(),
+                "unexpected end of document",
+            ));
         }
         if !self.seen_root {
             return Err(self.err(Reason::XmlMalformed, 0, "no document element"));
@@ -305,28 +416,40 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn begin_text(&mut self, pos: usize) {
-        if !self.has_pending {
-            self.has_pending = true;
-            self.pending_offset = pos;
-            self.pending_text.clear();
+    /// Adds a piece of character data to the pending text node.
+    fn add_text(&mut self, piece: &str, pos: usize) {
+        match self.pending {
+            None => {
+                self.pending_offset = pos;
+                let span = self.span_of(piece);
+                let in_tail = span.start as usize + span.len as usize == self.doc.buf.len()
+                    && span.start as usize >= self.src.len();
+                self.pending = Some((span, in_tail));
+            }
+            Some((span, in_tail)) => {
+                let start = if in_tail {
+                    span.start
+                } else {
+                    // Move the first piece to the tail so pieces are contiguous.
+                    let first = self.span_str(span).to_owned();
+                    self.push_str(&first).start
+                };
+                self.doc.buf.push_str(piece);
+                let len = (self.doc.buf.len() - start as usize) as u32;
+                self.pending = Some((Span { start, len }, true));
+            }
         }
     }
 
     fn flush_text(&mut self) -> Result<(), XmlError> {
-        if self.has_pending {
-            self.has_pending = false;
-            let t = std::mem::take(&mut self.pending_text);
-            let r = self.add_leaf(NodeKind::Text, &t, self.pending_offset);
-            self.pending_text = t;
-            r?;
+        if let Some((span, _)) = self.pending.take() {
+            self.add_leaf(NodeKind::Text, span, self.pending_offset)?;
         }
         Ok(())
     }
 
-    fn add_leaf(&mut self, kind: NodeKind, content: &str, pos: usize) -> Result<(), XmlError> {
+    fn add_leaf(&mut self, kind: NodeKind, content: Span, pos: usize) -> Result<(), XmlError> {
         let parent = *self.stack.last().unwrap_or(&NO_NODE);
-        let local = self.push_str(content);
         let id = self.new_node(Node {
             kind,
             parent,
@@ -334,7 +457,7 @@ impl<'a> Builder<'a> {
             last_child: NO_NODE,
             next_sibling: NO_NODE,
             prefix: Span::default(),
-            local,
+            local: content,
             ns: Span::default(),
             attrs: 0..0,
             ns_decls: 0..0,
@@ -372,10 +495,14 @@ impl<'a> Builder<'a> {
     }
 
     fn lookup(&self, prefix: &str) -> Option<Span> {
-        self.scope.iter().rev().find(|(p, _)| self.span_str(*p) == prefix).map(|(_, u)| *u)
+        self.scope
+            .iter()
+            .rev()
+            .find(|(p, _)| self.span_str(*p) == prefix)
+            .map(|(_, u)| *u)
     }
 
-    fn start(&mut self, e: &BytesStart<'_>, pos: usize, empty: bool) -> Result<(), XmlError> {
+    fn start(&mut self, e: &BytesStart<'a>, pos: usize, empty: bool) -> Result<(), XmlError> {
         if self.stack.is_empty() {
             if self.seen_root {
                 return Err(self.err(Reason::XmlRoot, pos, "more than one document element"));
@@ -387,103 +514,192 @@ impl<'a> Builder<'a> {
             return Err(self.err(
                 Reason::XmlTooDeep,
                 pos,
-                format!("nesting deeper than {} elements", self.opts.limits.max_depth),
+                format!(
+                    "nesting deeper than {} elements",
+                    self.opts.limits.max_depth
+                ),
             ));
         }
         let qname: &str = e.name().into_inner();
-        let (prefix, local) = split_qname(qname)
-            .ok_or_else(|| self.err(Reason::XmlMalformed, pos, format!("invalid element name {qname:?}")))?;
+        let (prefix, local) = split_qname(qname).ok_or_else(|| {
+            self.err(
+                Reason::XmlMalformed,
+                pos,
+                format!("invalid element name {qname:?}"),
+            )
+        })?;
         if prefix == "xmlns" {
-            return Err(self.err(Reason::XmlMalformed, pos, "element prefix 'xmlns' is reserved"));
+            return Err(self.err(
+                Reason::XmlMalformed,
+                pos,
+                "element prefix 'xmlns' is reserved",
+            ));
         }
 
-        // Namespace declarations first (they apply to this element and its attributes).
+        // Pass 1: namespace declarations (they apply to this element and its attributes).
         self.scope_marks.push(self.scope.len());
         let decl_start = self.doc.ns_decls.len() as u32;
-        let attr_start = self.doc.attrs.len() as u32;
-        let mut pending_attrs: Vec<(&str, &str, String)> = Vec::new();
         let mut count = 0usize;
+        let mut regular = 0usize;
         for a in e.attributes().with_checks(true) {
-            let a = a.map_err(|err| self.err(Reason::XmlMalformed, pos, format!("bad attribute: {err}")))?;
+            let a = a.map_err(|err| {
+                self.err(Reason::XmlMalformed, pos, format!("bad attribute: {err}"))
+            })?;
             count += 1;
             if count > self.opts.limits.max_attrs {
                 return Err(self.err(
                     Reason::XmlLimits,
                     pos,
-                    format!("more than {} attributes on one element", self.opts.limits.max_attrs),
+                    format!(
+                        "more than {} attributes on one element",
+                        self.opts.limits.max_attrs
+                    ),
                 ));
             }
             let key: &str = a.key.into_inner();
-            let value = normalize_attr(&a.value)
-                .map_err(|m| self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}")))?;
-            if key == "xmlns" {
+            let is_default = key == "xmlns";
+            let declared = key.strip_prefix("xmlns:");
+            if !is_default && declared.is_none() {
+                regular += 1;
+                continue;
+            }
+            let value = normalize_attr(&a.value).map_err(|m| {
+                self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}"))
+            })?;
+            if is_default {
                 if value == XML_NS || value == XMLNS_NS {
-                    return Err(self.err(Reason::XmlMalformed, pos, "reserved namespace bound as default"));
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        "reserved namespace bound as default",
+                    ));
                 }
                 self.declare("", &value, pos)?;
-            } else if let Some(p) = key.strip_prefix("xmlns:") {
-                if !super::names::is_ncname(p) {
-                    return Err(self.err(Reason::XmlMalformed, pos, format!("invalid prefix {p:?}")));
-                }
-                if value.is_empty() {
-                    return Err(self.err(Reason::XmlMalformed, pos, format!("empty namespace for prefix {p:?}")));
-                }
-                match p {
-                    "xmlns" => return Err(self.err(Reason::XmlMalformed, pos, "prefix 'xmlns' cannot be declared")),
-                    "xml" if value != XML_NS => {
-                        return Err(self.err(Reason::XmlMalformed, pos, "prefix 'xml' bound to another namespace"));
-                    }
-                    "xml" => continue,
-                    _ if value == XML_NS || value == XMLNS_NS => {
-                        return Err(self.err(Reason::XmlMalformed, pos, "reserved namespace bound to a prefix"));
-                    }
-                    _ => {}
-                }
-                self.declare(p, &value, pos)?;
-            } else {
-                let (ap, al) = split_qname(key)
-                    .ok_or_else(|| self.err(Reason::XmlMalformed, pos, format!("invalid attribute name {key:?}")))?;
-                pending_attrs.push((ap, al, value));
+                continue;
             }
+            let p = declared.unwrap_or_default();
+            if !super::names::is_ncname(p) {
+                return Err(self.err(Reason::XmlMalformed, pos, format!("invalid prefix {p:?}")));
+            }
+            if value.is_empty() {
+                return Err(self.err(
+                    Reason::XmlMalformed,
+                    pos,
+                    format!("empty namespace for prefix {p:?}"),
+                ));
+            }
+            match p {
+                "xmlns" => {
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        "prefix 'xmlns' cannot be declared",
+                    ));
+                }
+                "xml" if value != XML_NS => {
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        "prefix 'xml' bound to another namespace",
+                    ));
+                }
+                "xml" => continue,
+                _ if value == XML_NS || value == XMLNS_NS => {
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        "reserved namespace bound to a prefix",
+                    ));
+                }
+                _ => {}
+            }
+            self.declare(p, &value, pos)?;
         }
         let decl_end = self.doc.ns_decls.len() as u32;
 
         let ns = match prefix {
-            "xml" => Span { start: 0, len: XML_NS.len() as u32 },
+            "xml" => self.xml_ns,
             _ => match self.lookup(prefix) {
                 Some(u) => u,
                 None if prefix.is_empty() => Span::default(),
                 None => {
-                    return Err(self.err(Reason::XmlMalformed, pos, format!("undeclared prefix {prefix:?}")));
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        format!("undeclared prefix {prefix:?}"),
+                    ));
                 }
             },
         };
-        for (ap, al, value) in pending_attrs {
-            let ans = match ap {
-                "" => Span::default(),
-                "xml" => Span { start: 0, len: XML_NS.len() as u32 },
-                _ => self
-                    .lookup(ap)
-                    .filter(|u| u.len > 0)
-                    .ok_or_else(|| self.err(Reason::XmlMalformed, pos, format!("undeclared prefix {ap:?}")))?,
-            };
-            let ns_str = self.span_str(ans).to_owned();
-            let dup = self.doc.attrs[attr_start as usize..]
-                .iter()
-                .any(|x| self.span_str(x.local) == al && self.span_str(x.ns) == ns_str);
-            if dup {
-                return Err(self.err(Reason::XmlMalformed, pos, format!("duplicate attribute {al:?}")));
+
+        // Pass 2: regular attributes.
+        let attr_start = self.doc.attrs.len() as u32;
+        if regular > 0 {
+            for a in e.attributes().with_checks(false) {
+                let a = a.map_err(|err| {
+                    self.err(Reason::XmlMalformed, pos, format!("bad attribute: {err}"))
+                })?;
+                let key: &str = a.key.into_inner();
+                if key == "xmlns" || key.starts_with("xmlns:") {
+                    continue;
+                }
+                let (ap, al) = split_qname(key).ok_or_else(|| {
+                    self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        format!("invalid attribute name {key:?}"),
+                    )
+                })?;
+                if ap == "xml" {
+                    check_xml_attr(al, &a.value)
+                        .map_err(|m| self.err(Reason::XmlMalformed, pos, m))?;
+                }
+                let ans = match ap {
+                    "" => Span::default(),
+                    "xml" => self.xml_ns,
+                    _ => self.lookup(ap).filter(|u| u.len > 0).ok_or_else(|| {
+                        self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            format!("undeclared prefix {ap:?}"),
+                        )
+                    })?,
+                };
+                let ns_str = self.span_str(ans);
+                let dup = self.doc.attrs[attr_start as usize..]
+                    .iter()
+                    .any(|x| self.span_str(x.local) == al && self.span_str(x.ns) == ns_str);
+                if dup {
+                    return Err(self.err(
+                        Reason::XmlMalformed,
+                        pos,
+                        format!("duplicate attribute {al:?}"),
+                    ));
+                }
+                let value_span = match &a.value {
+                    std::borrow::Cow::Borrowed(raw) if !needs_normalizing(raw) => self.span_of(raw),
+                    raw => {
+                        let v = normalize_attr(raw).map_err(|m| {
+                            self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}"))
+                        })?;
+                        self.push_str(&v)
+                    }
+                };
+                let prefix = self.span_of(ap);
+                let local = self.span_of(al);
+                self.doc.attrs.push(AttrRec {
+                    prefix,
+                    local,
+                    ns: ans,
+                    value: value_span,
+                });
             }
-            let prefix = self.push_str(ap);
-            let local = self.push_str(al);
-            let value = self.push_str(&value);
-            self.doc.attrs.push(AttrRec { prefix, local, ns: ans, value });
         }
         let attr_end = self.doc.attrs.len() as u32;
 
         let parent = *self.stack.last().unwrap_or(&NO_NODE);
-        let prefix = self.push_str(prefix);
-        let local = self.push_str(local);
+        let prefix = self.span_of(prefix);
+        let local = self.span_of(local);
         let id = self.new_node(Node {
             kind: NodeKind::Element,
             parent,
@@ -528,11 +744,18 @@ impl<'a> Builder<'a> {
     }
 
     fn declare(&mut self, prefix: &str, uri: &str, pos: usize) -> Result<(), XmlError> {
+        if !super::names::is_uri_reference(uri) {
+            return Err(self.err(
+                Reason::XmlMalformed,
+                pos,
+                format!("namespace name {uri:?} is not a valid URI"),
+            ));
+        }
         if !uri.is_empty() && !is_absolute_uri(uri) && self.relative_ns.is_none() {
             self.relative_ns = Some((pos + self.base, uri.to_owned()));
         }
-        let p = self.push_str(prefix);
-        let u = self.push_str(uri);
+        let p = self.span_of(prefix);
+        let u = self.span_of(uri);
         self.doc.ns_decls.push(NsDeclRec { prefix: p, uri: u });
         self.scope.push((p, u));
         Ok(())
@@ -553,12 +776,33 @@ impl<'a> Builder<'a> {
             return Err(XmlError::new(
                 Reason::SigC14n,
                 pos,
-                format!("relative namespace URI {uri:?}: exclusive canonicalization is undefined for it"),
+                format!(
+                    "relative namespace URI {uri:?}: exclusive canonicalization is undefined for it"
+                ),
             ));
         }
         debug_assert!(self.root_closed);
         Ok(self.doc)
     }
+}
+
+/// The `xml:` attributes libxml2 validates as errors: `xml:space` must be `default` or
+/// `preserve`, `xml:id` must be an NCName.
+fn check_xml_attr(local: &str, raw: &str) -> Result<(), String> {
+    let v = normalize_attr(raw)?;
+    match local {
+        "space" if v != "default" && v != "preserve" => Err(format!(
+            "xml:space {v:?} is not \"default\" or \"preserve\""
+        )),
+        "id" if !super::names::is_ncname(&v) => Err(format!("xml:id {v:?} is not an NCName")),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a raw attribute value needs reference resolution or whitespace normalisation.
+fn needs_normalizing(raw: &str) -> bool {
+    raw.bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
 }
 
 /// Appends `raw` with XML line-end normalisation (CR LF and lone CR become LF).
@@ -608,7 +852,10 @@ fn resolve_ref(name: &str) -> Option<char> {
 
 /// Attribute-value normalisation for CDATA attributes (there is no DTD): references resolved,
 /// literal TAB/CR/LF become spaces (CR LF counts once), `<` refused.
-fn normalize_attr(raw: &str) -> Result<String, String> {
+fn normalize_attr(raw: &str) -> Result<std::borrow::Cow<'_, str>, String> {
+    if !needs_normalizing(raw) {
+        return Ok(std::borrow::Cow::Borrowed(raw));
+    }
     let mut out = String::with_capacity(raw.len());
     let bytes = raw.as_bytes();
     let mut i = 0;
@@ -619,13 +866,18 @@ fn normalize_attr(raw: &str) -> Result<String, String> {
             b'&' => {
                 let end = raw[i..].find(';').ok_or("unterminated reference")? + i;
                 let name = &raw[i + 1..end];
-                let ch = resolve_ref(name).ok_or_else(|| format!("undefined or invalid reference &{name};"))?;
+                let ch = resolve_ref(name)
+                    .ok_or_else(|| format!("undefined or invalid reference &{name};"))?;
                 out.push(ch);
                 i = end + 1;
             }
             b'\r' => {
                 out.push(' ');
-                i += if bytes.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
             }
             b'\n' | b'\t' => {
                 out.push(' ');
@@ -639,7 +891,7 @@ fn normalize_attr(raw: &str) -> Result<String, String> {
             }
         }
     }
-    Ok(out)
+    Ok(std::borrow::Cow::Owned(out))
 }
 
 fn utf8_len(first: u8) -> usize {

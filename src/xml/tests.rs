@@ -35,7 +35,10 @@ fn line_ends_and_attribute_normalisation() {
     assert_eq!(d.simple_text(d.root()).unwrap(), "l1\nl2\nl3");
     let keep = parse(
         "<r>a\r\nb</r>".as_bytes(),
-        &ParseOptions { line_ends: LineEnds::KeepCrInText, ..Default::default() },
+        &ParseOptions {
+            line_ends: LineEnds::KeepCrInText,
+            ..Default::default()
+        },
     )
     .unwrap();
     assert_eq!(keep.simple_text(keep.root()).unwrap(), "a\r\nb");
@@ -56,12 +59,18 @@ fn reason_codes() {
         (" <?xml version=\"1.0\"?><r/>", "xml.malformed"),
         ("<!-- c --><?xml version=\"1.0\"?><r/>", "xml.malformed"),
         ("<?xml version=\"1.1\"?><r/>", "xml.version"),
-        ("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r/>", "xml.encoding"),
+        (
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r/>",
+            "xml.encoding",
+        ),
         ("<r>&x;</r>", "xml.malformed"),
         ("<r>&#0;</r>", "xml.malformed"),
         ("<r>&#X41;</r>", "xml.malformed"),
         ("<r a=\"1\" a=\"2\"/>", "xml.malformed"),
-        ("<r xmlns:p=\"urn:x\" xmlns:q=\"urn:x\" p:a=\"1\" q:a=\"2\"/>", "xml.malformed"),
+        (
+            "<r xmlns:p=\"urn:x\" xmlns:q=\"urn:x\" p:a=\"1\" q:a=\"2\"/>",
+            "xml.malformed",
+        ),
         ("<p:r/>", "xml.malformed"),
         ("<r p:a=\"1\"/>", "xml.malformed"),
         ("<r xmlns:p=\"\"/>", "xml.malformed"),
@@ -77,6 +86,11 @@ fn reason_codes() {
         ("<r>", "xml.malformed"),
         ("", "xml.malformed"),
         ("<r xmlns:e=\"1\"><e:x/></r>", "sig.c14n"),
+        ("<r xmlns:e=\"urn:x \"><e:x/></r>", "xml.malformed"),
+        ("<r xml:space=\"preserve \"/>", "xml.malformed"),
+        ("<r xml:id=\"1a\"/>", "xml.malformed"),
+        ("<r xml:lang=\"??\" xml:space=\"default\"/>", "ok"),
+        ("<r xmlns=\"urn:\u{e9}\"/>", "xml.malformed"),
         ("<r><!-- a -- b --></r>", "xml.malformed"),
     ];
     for (input, want) in cases {
@@ -86,9 +100,27 @@ fn reason_codes() {
 
 #[test]
 fn utf16_and_invalid_utf8() {
-    assert_eq!(parse(b"\xFF\xFE<\x00r\x00/\x00>\x00", &ParseOptions::default()).unwrap_err().reason.code(), "xml.encoding");
-    assert_eq!(parse(b"<r>\xC0\xAF</r>", &ParseOptions::default()).unwrap_err().reason.code(), "xml.malformed");
-    assert_eq!(parse(b"<r>\xED\xA0\x80</r>", &ParseOptions::default()).unwrap_err().reason.code(), "xml.malformed");
+    assert_eq!(
+        parse(b"\xFF\xFE<\x00r\x00/\x00>\x00", &ParseOptions::default())
+            .unwrap_err()
+            .reason
+            .code(),
+        "xml.encoding"
+    );
+    assert_eq!(
+        parse(b"<r>\xC0\xAF</r>", &ParseOptions::default())
+            .unwrap_err()
+            .reason
+            .code(),
+        "xml.malformed"
+    );
+    assert_eq!(
+        parse(b"<r>\xED\xA0\x80</r>", &ParseOptions::default())
+            .unwrap_err()
+            .reason
+            .code(),
+        "xml.malformed"
+    );
 }
 
 #[test]
@@ -97,11 +129,26 @@ fn limits() {
     assert_eq!(code(&deep), "xml.too_deep");
     let ok = "<a>".repeat(64) + &"</a>".repeat(64);
     assert_eq!(code(&ok), "ok");
-    let many_attrs = format!("<r {}/>", (0..200).map(|i| format!("a{i}=\"x\"")).collect::<Vec<_>>().join(" "));
+    let many_attrs = format!(
+        "<r {}/>",
+        (0..200)
+            .map(|i| format!("a{i}=\"x\""))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     assert_eq!(code(&many_attrs), "xml.limits");
-    let opts = ParseOptions { limits: Limits { max_nodes: 10, ..Default::default() }, ..Default::default() };
+    let opts = ParseOptions {
+        limits: Limits {
+            max_nodes: 10,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     let wide = format!("<r>{}</r>", "<a/>".repeat(20));
-    assert_eq!(parse(wide.as_bytes(), &opts).unwrap_err().reason.code(), "xml.limits");
+    assert_eq!(
+        parse(wide.as_bytes(), &opts).unwrap_err().reason.code(),
+        "xml.limits"
+    );
 }
 
 #[test]

@@ -184,7 +184,10 @@ impl Document {
 
     /// All child nodes in document order.
     pub fn children(&self, id: NodeId) -> Children<'_> {
-        Children { doc: self, next: self.node(id).first_child }
+        Children {
+            doc: self,
+            next: self.node(id).first_child,
+        }
     }
 
     /// Child elements in document order.
@@ -195,26 +198,32 @@ impl Document {
     /// Attributes of an element, in document order (namespace declarations excluded).
     pub fn attrs(&self, id: NodeId) -> impl ExactSizeIterator<Item = Attr<'_>> + '_ {
         let r = self.node(id).attrs.clone();
-        self.attrs[r.start as usize..r.end as usize].iter().map(move |a| Attr {
-            prefix: self.s(a.prefix),
-            local: self.s(a.local),
-            ns: self.s(a.ns),
-            value: self.s(a.value),
-        })
+        self.attrs[r.start as usize..r.end as usize]
+            .iter()
+            .map(move |a| Attr {
+                prefix: self.s(a.prefix),
+                local: self.s(a.local),
+                ns: self.s(a.ns),
+                value: self.s(a.value),
+            })
     }
 
     /// The value of the attribute with namespace `ns` (empty for unprefixed) and name `local`.
     pub fn attr(&self, id: NodeId, ns: &str, local: &str) -> Option<&str> {
-        self.attrs(id).find(|a| a.local == local && a.ns == ns).map(|a| a.value)
+        self.attrs(id)
+            .find(|a| a.local == local && a.ns == ns)
+            .map(|a| a.value)
     }
 
     /// Namespace declarations made on this element.
     pub fn ns_decls(&self, id: NodeId) -> impl ExactSizeIterator<Item = NsDecl<'_>> + '_ {
         let r = self.node(id).ns_decls.clone();
-        self.ns_decls[r.start as usize..r.end as usize].iter().map(move |d| NsDecl {
-            prefix: self.s(d.prefix),
-            uri: self.s(d.uri),
-        })
+        self.ns_decls[r.start as usize..r.end as usize]
+            .iter()
+            .map(move |d| NsDecl {
+                prefix: self.s(d.prefix),
+                uri: self.s(d.uri),
+            })
     }
 
     /// Resolves `prefix` (empty = default namespace) in the scope of element `id`.
@@ -253,9 +262,27 @@ impl Document {
         Some(out.unwrap_or(std::borrow::Cow::Borrowed("")))
     }
 
+    /// Like [`Document::simple_text`], but comments are skipped (what canonicalization and
+    /// libxmlsec1 read from `DigestValue` and friends).
+    pub fn text_ignoring_comments(&self, id: NodeId) -> Option<String> {
+        let mut out = String::new();
+        for c in self.children(id) {
+            match self.kind(c) {
+                NodeKind::Text => out.push_str(self.text(c)),
+                NodeKind::Comment => {}
+                NodeKind::Element => return None,
+            }
+        }
+        Some(out)
+    }
+
     /// Iterates over the element and all its descendants in document order.
     pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
-        Descendants { doc: self, root: id, next: Some(id) }
+        Descendants {
+            doc: self,
+            root: id,
+            next: Some(id),
+        }
     }
 
     /// Element path from the root: child-element indices at each level.
@@ -273,7 +300,10 @@ impl Document {
 
     /// Number of elements in the document.
     pub fn element_count(&self) -> usize {
-        self.nodes.iter().filter(|n| n.kind == NodeKind::Element).count()
+        self.nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Element)
+            .count()
     }
 }
 

@@ -13,5 +13,6 @@ unsafe extern "C" {
     /// `xmlsec/errors.h`: enables or disables the default error callback's output.
     pub(crate) fn xmlSecErrorsDefaultCallbackEnableOutput(enabled: std::ffi::c_int);
     /// `xmlsec/openssl/evp.h`: wraps an `EVP_PKEY` (taking over the reference) as key data.
-    pub(crate) fn xmlSecOpenSSLEvpKeyAdopt(pkey: *mut openssl_sys::EVP_PKEY) -> b::xmlSecKeyDataPtr;
+    pub(crate) fn xmlSecOpenSSLEvpKeyAdopt(pkey: *mut openssl_sys::EVP_PKEY)
+    -> b::xmlSecKeyDataPtr;
 }

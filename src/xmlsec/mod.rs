@@ -149,11 +149,18 @@ unsafe extern "C" fn capture_error(_user: *mut c_void, err: b::xmlErrorPtr) {
     if err.is_null() {
         return;
     }
-    // SAFETY: libxml2 passes a valid xmlError for the duration of the callback; `message` is
-    // NULL or a NUL-terminated string owned by libxml2.
+    // SAFETY: libxml2 passes a valid xmlError for the duration of the callback.
+    if unsafe { (*err).level } < b::xmlErrorLevel_XML_ERR_ERROR {
+        return; // warnings (e.g. a malformed xml:lang) do not fail the parse
+    }
+    // SAFETY: as above; `message` is NULL or a NUL-terminated string owned by libxml2.
     let msg = unsafe {
         let m = (*err).message;
-        if m.is_null() { String::from("unknown error") } else { CStr::from_ptr(m).to_string_lossy().trim().to_owned() }
+        if m.is_null() {
+            String::from("unknown error")
+        } else {
+            CStr::from_ptr(m).to_string_lossy().trim().to_owned()
+        }
     };
     LAST_ERROR.with(|l| {
         let mut l = l.borrow_mut();
@@ -197,7 +204,8 @@ impl Drop for ParserCtxt {
 pub(crate) fn parse(xml: &[u8]) -> Result<Doc, VerifyError> {
     init().map_err(VerifyError::Refused)?;
     install_error_capture();
-    let len = c_int::try_from(xml.len()).map_err(|_| VerifyError::Malformed("document too large".into()))?;
+    let len = c_int::try_from(xml.len())
+        .map_err(|_| VerifyError::Malformed("document too large".into()))?;
     // SAFETY: xmlNewParserCtxt has no preconditions; a NULL result is handled.
     let ctxt = unsafe { b::xmlNewParserCtxt() };
     if ctxt.is_null() {
@@ -208,17 +216,28 @@ pub(crate) fn parse(xml: &[u8]) -> Result<Doc, VerifyError> {
     // SAFETY: `xml` outlives the call and `len` is its exact length; the URL and encoding are
     // NULL (no base URI, detect/declared encoding: the strict reader already required UTF-8).
     let doc = unsafe {
-        b::xmlCtxtReadMemory(ctxt.0, xml.as_ptr() as *const c_char, len, ptr::null(), ptr::null(), options)
+        b::xmlCtxtReadMemory(
+            ctxt.0,
+            xml.as_ptr() as *const c_char,
+            len,
+            ptr::null(),
+            ptr::null(),
+            options,
+        )
     };
     // SAFETY: ctxt.0 is a live parser context; reading two int fields.
     let (well_formed, ns_well_formed) = unsafe { ((*ctxt.0).wellFormed, (*ctxt.0).nsWellFormed) };
     let err = take_error();
     if doc.is_null() {
-        return Err(VerifyError::Malformed(err.unwrap_or_else(|| "parse failed".into())));
+        return Err(VerifyError::Malformed(
+            err.unwrap_or_else(|| "parse failed".into()),
+        ));
     }
     let doc = Doc(doc);
     if well_formed == 0 || ns_well_formed == 0 || err.is_some() {
-        return Err(VerifyError::Malformed(err.unwrap_or_else(|| "not well-formed".into())));
+        return Err(VerifyError::Malformed(
+            err.unwrap_or_else(|| "not well-formed".into()),
+        ));
     }
     // SAFETY: doc.0 is a valid document; reading its DTD pointers.
     let has_dtd = unsafe { !(*doc.0).intSubset.is_null() || !(*doc.0).extSubset.is_null() };
@@ -292,7 +311,11 @@ unsafe fn scan(root: b::xmlNodePtr) -> Result<(usize, Vec<String>), VerifyError>
                     let mut a = (*n).properties;
                     while !a.is_null() {
                         let name = cstr((*a).name);
-                        let ns = if (*a).ns.is_null() { "" } else { cstr((*(*a).ns).href) };
+                        let ns = if (*a).ns.is_null() {
+                            ""
+                        } else {
+                            cstr((*(*a).ns).href)
+                        };
                         let is_id = match ns {
                             "" => matches!(name, "ID" | "AssertionID" | "Id"),
                             crate::xml::XML_NS => name == "id",
@@ -321,7 +344,11 @@ unsafe fn scan(root: b::xmlNodePtr) -> Result<(usize, Vec<String>), VerifyError>
                 b::xmlElementType_XML_PI_NODE => {
                     return Err(VerifyError::Forbidden("processing instruction".into()));
                 }
-                other => return Err(VerifyError::Forbidden(format!("unexpected node type {other}"))),
+                other => {
+                    return Err(VerifyError::Forbidden(format!(
+                        "unexpected node type {other}"
+                    )));
+                }
             }
         }
     }
@@ -355,17 +382,24 @@ impl Drop for DsigCtx {
 ///
 /// # Safety
 /// `list` is an initialised xmlSecTransformIdList.
-unsafe fn allow(list: *mut b::xmlSecPtrList, ids: &[b::xmlSecTransformId]) -> Result<(), VerifyError> {
+unsafe fn allow(
+    list: *mut b::xmlSecPtrList,
+    ids: &[b::xmlSecTransformId],
+) -> Result<(), VerifyError> {
     for &id in ids {
         // SAFETY: per the contract; transform klasses are static data.
         if unsafe { b::xmlSecPtrListAdd(list, id as b::xmlSecPtr) } < 0 {
-            return Err(VerifyError::Refused("cannot build transform allow-list".into()));
+            return Err(VerifyError::Refused(
+                "cannot build transform allow-list".into(),
+            ));
         }
     }
     Ok(())
 }
 
-fn digest_and_signature_klasses(policy: AlgorithmPolicy) -> (Vec<b::xmlSecTransformId>, Vec<b::xmlSecTransformId>) {
+fn digest_and_signature_klasses(
+    policy: AlgorithmPolicy,
+) -> (Vec<b::xmlSecTransformId>, Vec<b::xmlSecTransformId>) {
     // SAFETY: the klass getters return pointers to static klass descriptors.
     unsafe {
         let mut digests = vec![
@@ -459,12 +493,17 @@ pub fn verify(req: &VerifyRequest<'_>) -> Result<Verified, VerifyError> {
         // SAFETY: target is a valid element of `doc`.
         target = unsafe { element_children(target) }
             .nth(idx as usize)
-            .ok_or_else(|| VerifyError::TreeMismatch("signed element path does not resolve".into()))?;
+            .ok_or_else(|| {
+                VerifyError::TreeMismatch("signed element path does not resolve".into())
+            })?;
     }
     // SAFETY: target is a valid element.
     let name = unsafe { qname(target) };
     if name != req.target_name {
-        return Err(VerifyError::TreeMismatch(format!("signed element is {{{}}}{} in libxml2", name.0, name.1)));
+        return Err(VerifyError::TreeMismatch(format!(
+            "signed element is {{{}}}{} in libxml2",
+            name.0, name.1
+        )));
     }
     let id_name = req.id_attr.name();
     // SAFETY: target is valid; id_name is NUL-terminated; the attribute pointer stays valid
@@ -472,9 +511,12 @@ pub fn verify(req: &VerifyRequest<'_>) -> Result<Verified, VerifyError> {
     let attr = unsafe { b::xmlHasNsProp(target, id_name.as_ptr() as *const u8, ptr::null()) };
     if !req.id_value.is_empty() {
         if attr.is_null() {
-            return Err(VerifyError::TreeMismatch("signed element has no ID attribute".into()));
+            return Err(VerifyError::TreeMismatch(
+                "signed element has no ID attribute".into(),
+            ));
         }
-        let cid = CString::new(req.id_value).map_err(|_| VerifyError::TreeMismatch("NUL in ID".into()))?;
+        let cid = CString::new(req.id_value)
+            .map_err(|_| VerifyError::TreeMismatch("NUL in ID".into()))?;
         // SAFETY: attr is an attribute node of `doc`; reading its content and freeing it.
         let value_ok = unsafe {
             let v = b::xmlNodeGetContent(attr as b::xmlNodePtr);
@@ -487,7 +529,8 @@ pub fn verify(req: &VerifyRequest<'_>) -> Result<Verified, VerifyError> {
         }
         // SAFETY: registers the attribute as an ID in doc's ID table (valid doc and attr; the
         // value is copied by libxml2).
-        let registered = unsafe { b::xmlAddID(ptr::null_mut(), doc.0, cid.as_ptr() as *const u8, attr) };
+        let registered =
+            unsafe { b::xmlAddID(ptr::null_mut(), doc.0, cid.as_ptr() as *const u8, attr) };
         if registered.is_null() {
             // Already registered (e.g. an xml:id with the same value): a duplicate.
             return Err(VerifyError::DuplicateId(req.id_value.to_owned()));
@@ -501,7 +544,10 @@ pub fn verify(req: &VerifyRequest<'_>) -> Result<Verified, VerifyError> {
         .filter(|&c| unsafe { qname(c) } == (ffi::DS_NS, "Signature"))
         .collect();
     let [sig_node] = sigs.as_slice() else {
-        return Err(VerifyError::TreeMismatch(format!("{} Signature children in libxml2", sigs.len())));
+        return Err(VerifyError::TreeMismatch(format!(
+            "{} Signature children in libxml2",
+            sigs.len()
+        )));
     };
 
     let (digests, sig_methods) = digest_and_signature_klasses(req.policy);
@@ -512,7 +558,9 @@ pub fn verify(req: &VerifyRequest<'_>) -> Result<Verified, VerifyError> {
         // SAFETY: xmlSecDSigCtxCreate(NULL): a context with no keys manager; NULL is handled.
         let ctx = unsafe { b::xmlSecDSigCtxCreate(ptr::null_mut()) };
         if ctx.is_null() {
-            return Err(VerifyError::Refused("cannot create a signature context".into()));
+            return Err(VerifyError::Refused(
+                "cannot create a signature context".into(),
+            ));
         }
         let ctx = DsigCtx(ctx);
         let xkey = xmlsec_key(key)?;
@@ -521,20 +569,30 @@ pub fn verify(req: &VerifyRequest<'_>) -> Result<Verified, VerifyError> {
         unsafe {
             let c = &mut *ctx.0;
             c.signKey = xkey;
-            c.flags = b::XMLSEC_DSIG_FLAGS_STORE_SIGNEDINFO_REFERENCES | b::XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS;
-            c.enabledReferenceUris = b::xmlSecTransformUriTypeEmpty | b::xmlSecTransformUriTypeSameDocument;
-            c.transformCtx.enabledUris = b::xmlSecTransformUriTypeEmpty | b::xmlSecTransformUriTypeSameDocument;
+            c.flags = b::XMLSEC_DSIG_FLAGS_STORE_SIGNEDINFO_REFERENCES
+                | b::XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS;
+            c.enabledReferenceUris =
+                b::xmlSecTransformUriTypeEmpty | b::xmlSecTransformUriTypeSameDocument;
+            c.transformCtx.enabledUris =
+                b::xmlSecTransformUriTypeEmpty | b::xmlSecTransformUriTypeSameDocument;
             c.keyInfoReadCtx.flags = 0;
-            if b::xmlSecPtrListAdd(&mut c.keyInfoReadCtx.enabledKeyData, b::xmlSecOpenSSLKeyDataRsaGetKlass() as b::xmlSecPtr) < 0 {
+            if b::xmlSecPtrListAdd(
+                &mut c.keyInfoReadCtx.enabledKeyData,
+                b::xmlSecOpenSSLKeyDataRsaGetKlass() as b::xmlSecPtr,
+            ) < 0
+            {
                 return Err(VerifyError::Refused("cannot restrict key data".into()));
             }
             let mut ref_list = vec![b::xmlSecTransformEnvelopedGetKlass()];
             ref_list.extend_from_slice(&c14n);
             ref_list.extend_from_slice(&digests);
             if c.enabledReferenceTransforms.is_null() {
-                c.enabledReferenceTransforms = b::xmlSecPtrListCreate(b::xmlSecTransformIdListGetKlass());
+                c.enabledReferenceTransforms =
+                    b::xmlSecPtrListCreate(b::xmlSecTransformIdListGetKlass());
                 if c.enabledReferenceTransforms.is_null() {
-                    return Err(VerifyError::Refused("cannot create the reference allow-list".into()));
+                    return Err(VerifyError::Refused(
+                        "cannot create the reference allow-list".into(),
+                    ));
                 }
             }
             allow(c.enabledReferenceTransforms, &ref_list)?;
@@ -547,7 +605,10 @@ pub fn verify(req: &VerifyRequest<'_>) -> Result<Verified, VerifyError> {
         // SAFETY: reading the context's status and reference list after Verify returned.
         let (status, refs) = unsafe {
             let c = &mut *ctx.0;
-            (c.status, &mut c.signedInfoReferences as *mut b::xmlSecPtrList)
+            (
+                c.status,
+                &mut c.signedInfoReferences as *mut b::xmlSecPtrList,
+            )
         };
         if rc < 0 {
             let msg = take_error().unwrap_or_else(|| "verification error".into());
@@ -556,7 +617,9 @@ pub fn verify(req: &VerifyRequest<'_>) -> Result<Verified, VerifyError> {
         // SAFETY: refs is the context's live list.
         let count = unsafe { b::xmlSecPtrListGetSize(refs) };
         if count != 1 {
-            return Err(VerifyError::Refused(format!("{count} references processed")));
+            return Err(VerifyError::Refused(format!(
+                "{count} references processed"
+            )));
         }
         // SAFETY: index 0 exists; items are xmlSecDSigReferenceCtx pointers owned by ctx.
         let rctx = unsafe { b::xmlSecPtrListGetItem(refs, 0) } as b::xmlSecDSigReferenceCtxPtr;
@@ -584,7 +647,10 @@ pub fn verify(req: &VerifyRequest<'_>) -> Result<Verified, VerifyError> {
                 }
                 std::slice::from_raw_parts(data, size).to_vec()
             };
-            return Ok(Verified { pre_digest: bytes, key_index });
+            return Ok(Verified {
+                pre_digest: bytes,
+                key_index,
+            });
         }
     }
     if saw_digest_ok || req.keys.is_empty() {

@@ -10,7 +10,10 @@ use std::ptr;
 use openssl::pkey::{PKeyRef, Private};
 use xmlsec::bindings as b;
 
-use super::{DsigCtx, IdAttr, cstr, element_children, ffi, free_xml, install_error_capture, parse, qname, take_error, xmlsec_key};
+use super::{
+    DsigCtx, IdAttr, cstr, element_children, ffi, free_xml, install_error_capture, parse, qname,
+    take_error, xmlsec_key,
+};
 
 /// Signs the element whose `id_attr` equals `id_value` with `key`, filling its Signature
 /// template; returns the serialised document.
@@ -48,7 +51,8 @@ pub fn sign_enveloped(
             stack.extend(element_children(n));
         }
     }
-    let (target, attr) = found.ok_or_else(|| format!("no element with {id_attr:?}={id_value:?}"))?;
+    let (target, attr) =
+        found.ok_or_else(|| format!("no element with {id_attr:?}={id_value:?}"))?;
     // SAFETY: registers the ID attribute of a valid element of `doc`.
     if unsafe { b::xmlAddID(ptr::null_mut(), doc.0, cid.as_ptr() as *const u8, attr) }.is_null() {
         return Err("duplicate ID".into());

@@ -1,1 +1,4 @@
-#[test] fn init_works() { super::init().unwrap(); }
+#[test]
+fn init_works() {
+    super::init().unwrap();
+}

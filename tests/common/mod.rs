@@ -24,7 +24,10 @@ pub fn json(path: &Path) -> Value {
 pub fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -44,12 +47,19 @@ pub fn validator(side: &Value, base: &Path, engine: Engine, waive: bool) -> Vali
     for spec in issuer_specs {
         let mut keys = Vec::new();
         for t in strings(&spec["trust"]) {
-            let p = if Path::new(&t).is_absolute() { PathBuf::from(&t) } else { base.join(&t) };
+            let p = if Path::new(&t).is_absolute() {
+                PathBuf::from(&t)
+            } else {
+                base.join(&t)
+            };
             let p = if p.exists() { p } else { root().join(&t) };
             let (k, _) = load_trust_file(&p).unwrap_or_else(|e| panic!("trust {t}: {e}"));
             keys.extend(k);
         }
-        let pins: Vec<Thumbprint> = strings(&spec["thumbprints"]).iter().map(|t| Thumbprint::parse(t).unwrap()).collect();
+        let pins: Vec<Thumbprint> = strings(&spec["thumbprints"])
+            .iter()
+            .map(|t| Thumbprint::parse(t).unwrap())
+            .collect();
         let mut policy = IssuerPolicy {
             allow_sha1: spec["allow_sha1"].as_bool().unwrap_or(false),
             engine,
@@ -86,7 +96,9 @@ pub fn validator(side: &Value, base: &Path, engine: Engine, waive: bool) -> Vali
 
 /// The evaluation time of a sidecar.
 pub fn now(side: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(side["now"].as_str().expect("now")).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(side["now"].as_str().expect("now"))
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 /// The binding a sidecar names.

@@ -27,7 +27,7 @@ fn write(name: &str, text: &str) -> String {
 fn bad_configs_exit_2_with_key_paths_and_hints() {
     let p = write(
         "bad",
-        "[server]\nlisten = \"x\"\n[session]\nephemeral_key = true\nidle_timeout_secs = \"soon\"\n[[issuer]]\nname = \"a\"\n[[realm]]\nname = \"r\"\nrealm = \"urn:r\"\n",
+        "[server]\nlisten = \"x\"\n[session]\nephemeral_key = true\nidle_timeout_secs = \"soon\"\n[[issuers]]\nname = \"a\"\n[[realms]]\nname = \"r\"\nrealm = \"urn:r\"\n",
     );
     let (code, _, err) = fedrp(&["check-config", "--config", &p], &[]);
     assert_eq!(code, 2, "{err}");
@@ -44,15 +44,15 @@ fn bad_configs_exit_2_with_key_paths_and_hints() {
     );
     let p = write(
         "semantic",
-        "[server]\nlisten = \"x\"\n[session]\nephemeral_key = true\n[[issuer]]\nname = \"a\"\nentity_id = \"urn:a\"\nsignin_url = \"ftp://x\"\ntrust_files = [\"missing.pem\"]\n[[realm]]\nname = \"r\"\nrealm = \"urn:r\"\nprofile = \"iframe\"\n",
+        "[server]\nlisten = \"x\"\n[session]\nephemeral_key = true\n[[issuers]]\nname = \"a\"\nentity_id = \"urn:a\"\nsignin_url = \"ftp://x\"\ntrust_files = [\"missing.pem\"]\n[[realms]]\nname = \"r\"\nrealm = \"urn:r\"\nprofile = \"iframe\"\n",
     );
     let (code, _, err) = fedrp(&["check-config", "--config", &p], &[]);
     assert_eq!(code, 2);
     for path in [
         "server.listen",
-        "issuer[0].signin_url",
-        "issuer[0].trust_files[0]",
-        "realm[0].frame_ancestors",
+        "issuers[0].signin_url",
+        "issuers[0].trust_files[0]",
+        "realms[0].frame_ancestors",
     ] {
         assert!(err.contains(path), "{path} missing in:\n{err}");
     }

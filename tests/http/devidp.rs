@@ -70,7 +70,7 @@ fn signing_in_with_the_dev_idp_ends_on_the_fqn() {
         assert_eq!(page.status, 200);
         assert!(page.text().contains("K2:DENALLIX\\bob"));
         let v: serde_json::Value = serde_json::from_slice(&app.get("/me", &jar).body).unwrap();
-        assert_eq!(v["groups"], serde_json::json!(["Sales"]));
+        assert_eq!(v["groups"], serde_json::json!(["K2:Sales"]));
         assert!(
             v["claims"]
                 .as_array()

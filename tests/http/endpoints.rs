@@ -11,7 +11,7 @@ fn auth_gateway_answers_204_with_identity_headers_or_401() {
     let r = app.get_with("/auth", &jar, &[("X-Original-URI", "/app/x")]);
     assert_eq!(r.status, 204);
     assert_eq!(r.header("x-fedrp-fqn"), Some("K2:DENALLIX\\bob"));
-    assert_eq!(r.header("x-fedrp-groups"), Some("Sales,Everyone"));
+    assert_eq!(r.header("x-fedrp-groups"), Some("K2:Sales,K2:Everyone"));
     assert_eq!(
         r.header("x-fedrp-issuer"),
         Some("https:%2F%2Fidp-a.example.test%2Fadfs%2Fservices%2Ftrust")

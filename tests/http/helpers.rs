@@ -52,16 +52,30 @@ fn make_idp(name: &str) -> Idp {
     Idp { key, cert, pem }
 }
 
-/// IdP A (trusted for both realms), IdP B (trusted for realm "app" only, unsolicited allowed),
-/// the SAML-P IdP and an untrusted attacker.
+/// A test identity from `certs/` (TEST ONLY keys, see certs/README.md).
+fn cert_idp(name: &str) -> Idp {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("certs");
+    let key = std::fs::read(root.join(format!("{name}.key"))).expect("key");
+    let pem = root.join(format!("{name}.pem"));
+    let cert = std::fs::read(&pem).expect("cert");
+    Idp {
+        key: PKey::private_key_from_pem(&key).expect("key pem"),
+        cert: X509::from_pem(&cert).expect("cert pem"),
+        pem,
+    }
+}
+
+/// IdP A (`certs/idp-a`, trusted for both realms), IdP B (`certs/idp-b`, trusted for realm
+/// "app" only, unsolicited allowed), the SAML-P IdP (a key pair made per run) and an untrusted
+/// attacker (`certs/attacker`).
 pub fn idps() -> &'static [Idp; 4] {
     static IDPS: OnceLock<[Idp; 4]> = OnceLock::new();
     IDPS.get_or_init(|| {
         [
-            make_idp("idp-a"),
-            make_idp("idp-b"),
+            cert_idp("idp-a"),
+            cert_idp("idp-b"),
             make_idp("idp-saml"),
-            make_idp("attacker"),
+            cert_idp("attacker"),
         ]
     })
 }
@@ -93,41 +107,43 @@ allowed_origins = ["https://app.example.com"]
 [dev_idp]
 enabled = true
 
-[[issuer]]
+[[issuers]]
 name = "idp-a"
-label = "K2"
 entity_id = "{IDP_A}"
 signin_url = "https://idp-a.example.test/adfs/ls/"
 trust_files = [{a:?}]
 
-[[issuer]]
+[[issuers]]
 name = "idp-b"
-label = "AAD"
 entity_id = "{IDP_B}"
 signin_url = "https://idp-b.example.test/wsfed"
 trust_files = [{b:?}]
 allow_unsolicited = true
 
-[[issuer]]
+[issuers.claims]
+label = "AAD"
+identity = {{ claim = "{CLAIM_WINDOWS_ACCOUNT_NAME}" }}
+domain = "down-level"
+
+[[issuers]]
 name = "idp-saml"
-label = "K2"
 entity_id = "{IDP_SAML}"
 protocol = "saml2"
 signin_url = "https://saml-idp.example.test/sso"
 trust_files = [{s:?}]
 
-[[issuer]]
+[[issuers]]
 name = "dev"
 use_dev_idp = true
 
-[[realm]]
+[[realms]]
 name = "app"
 realm = "{REALM}"
 issuers = ["idp-a", "idp-b", "idp-saml", "dev"]
 default_issuer = "idp-a"
 landing_path = "/app/"
 
-[[realm]]
+[[realms]]
 name = "sp"
 realm = "{SP_REALM}"
 path_prefixes = ["/sp/"]
@@ -159,7 +175,8 @@ pub fn spawn_with(text: &str) -> TestApp {
     if std::env::var_os("FEDRP_TEST_LOG").is_some() {
         fedrp::telemetry::init(fedrp::config::LogFormat::Text);
     }
-    let config = Config::from_toml(text, &dir(), Some("test.toml".into()), &[])
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let config = Config::from_toml(text, &root, Some("test.toml".into()), &[])
         .unwrap_or_else(|e| panic!("config:\n{e}"));
     let clock = Arc::new(FixedClock::new(t0()));
     let c2 = Arc::clone(&clock);

@@ -110,7 +110,7 @@ fn full_sign_in_sets_the_session_and_redirects_to_the_return_url() {
     let v: serde_json::Value = serde_json::from_slice(&me.body).unwrap();
     assert_eq!(v["fqn"], "K2:DENALLIX\\bob");
     assert_eq!(v["issuer"], IDP_A);
-    assert_eq!(v["groups"], serde_json::json!(["Sales", "Everyone"]));
+    assert_eq!(v["groups"], serde_json::json!(["K2:Sales", "K2:Everyone"]));
     assert_eq!(v["expires_at"], "2027-01-01T01:00:00Z");
 }
 
