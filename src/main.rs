@@ -14,10 +14,6 @@ fn main() -> ExitCode {
         Command::CheckConfig(args) => fedrp::commands::serve::check_config(&args),
         Command::DevIdp(args) => fedrp::commands::serve::dev_idp(&args),
         Command::Bench(args) => fedrp::commands::bench::run(&args),
-        other => {
-            eprintln!("fedrp: {other:?}: not available in this build yet");
-            2
-        }
     };
     ExitCode::from(code)
 }

@@ -130,12 +130,18 @@ fn one<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
     p.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str())
 }
 
-fn csp(form_action: &str, nonce: Option<&str>) -> String {
+/// The IdP pages' CSP: forms post to the IdP itself and, for the auto-post, to `also`.
+fn csp(also: &str, nonce: Option<&str>) -> String {
     let script = nonce
         .map(|n| format!(" script-src 'nonce-{n}';"))
         .unwrap_or_default();
+    let form = if also.is_empty() {
+        String::new()
+    } else {
+        format!(" {also}")
+    };
     format!(
-        "default-src 'none';{script} style-src 'unsafe-inline'; form-action 'self' {form_action}; base-uri 'none'; frame-ancestors 'self'"
+        "default-src 'none';{script} style-src 'unsafe-inline'; form-action 'self'{form}; base-uri 'none'; frame-ancestors 'self'"
     )
 }
 
@@ -150,7 +156,7 @@ fn html(status: actix_web::http::StatusCode, csp_value: String, body: String) ->
 fn refuse(msg: &str) -> HttpResponse {
     html(
         actix_web::http::StatusCode::BAD_REQUEST,
-        csp("'none'", None),
+        csp("", None),
         pages::page(
             "Development IdP",
             &format!("<h1>Development IdP</h1><p>{}</p>", esc(msg)),
@@ -179,7 +185,7 @@ async fn wsfed_get(req: HttpRequest, idp: Data<Arc<DevIdp>>) -> HttpResponse {
             };
             return html(
                 actix_web::http::StatusCode::OK,
-                csp("'none'", None),
+                csp("", None),
                 pages::page(
                     "Signed out",
                     &format!("{BANNER}<h1>Signed out of the development IdP</h1>{back}"),
@@ -242,7 +248,7 @@ async fn wsfed_get(req: HttpRequest, idp: Data<Arc<DevIdp>>) -> HttpResponse {
     );
     html(
         actix_web::http::StatusCode::OK,
-        csp("'none'", None),
+        csp("", None),
         pages::page("Sign in — development IdP", &body, None),
     )
 }

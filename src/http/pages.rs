@@ -18,7 +18,7 @@ pub fn esc(s: &str) -> String {
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;color:#222}\
-code,pre{background:#f4f4f4;padding:.1rem .3rem}table{border-collapse:collapse}td{padding:.2rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}\
+code,pre{background:#f4f4f4;padding:.1rem .3rem}table{border-collapse:collapse}td{padding:.2rem .6rem;border-bottom:1px solid #ddd;vertical-align:top;word-break:break-all}\
 .warn{background:#fff3cd;border:1px solid #e0c060;padding:.6rem}button,.button{font-size:1rem;padding:.4rem .9rem}";
 
 /// A complete page. `nonce` allows the page's inline script (CSP `script-src 'nonce-…'`).

@@ -59,7 +59,13 @@ pub trait SessionStore: Send + Sync {
 
 const SHARDS: usize = 16;
 
-type Map = HashMap<String, (i64, Vec<u8>)>;
+#[derive(Default)]
+struct Map {
+    entries: HashMap<String, (i64, Vec<u8>)>,
+    /// Earliest time (ms) the next full expiry sweep may run: sweeps are O(n), so a full
+    /// shard sweeps at most once a second and otherwise evicts one entry in O(1).
+    next_sweep: i64,
+}
 
 struct Bounded {
     shards: Vec<Mutex<Map>>,
@@ -71,7 +77,7 @@ struct Bounded {
 impl Bounded {
     fn new(capacity: usize, fail_when_full: bool) -> Bounded {
         Bounded {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Map::default())).collect(),
             per_shard: capacity.div_ceil(SHARDS).max(1),
             fail_when_full,
         }
@@ -93,23 +99,24 @@ impl Bounded {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let now = now.timestamp_millis();
-        let mut m = self.shard(key)?;
-        if m.len() >= self.per_shard && !m.contains_key(key) {
-            m.retain(|_, (exp, _)| *exp > now);
-            if m.len() >= self.per_shard {
+        let mut guard = self.shard(key)?;
+        let m = &mut *guard;
+        if m.entries.len() >= self.per_shard && !m.entries.contains_key(key) {
+            if now >= m.next_sweep {
+                m.entries.retain(|_, (exp, _)| *exp > now);
+                m.next_sweep = now + 1000;
+            }
+            if m.entries.len() >= self.per_shard {
                 if self.fail_when_full {
                     return Err(StoreError("revocation list is full".into()));
                 }
-                if let Some(k) = m
-                    .iter()
-                    .min_by_key(|(_, (exp, _))| *exp)
-                    .map(|(k, _)| k.clone())
-                {
-                    m.remove(&k);
+                if let Some(k) = m.entries.keys().next().cloned() {
+                    m.entries.remove(&k);
                 }
             }
         }
-        m.insert(key.to_owned(), (until.timestamp_millis(), value));
+        m.entries
+            .insert(key.to_owned(), (until.timestamp_millis(), value));
         Ok(())
     }
 
@@ -119,7 +126,8 @@ impl Bounded {
         now: DateTime<Utc>,
         take: bool,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut m = self.shard(key)?;
+        let mut guard = self.shard(key)?;
+        let m = &mut guard.entries;
         let live = matches!(m.get(key), Some((exp, _)) if *exp > now.timestamp_millis());
         if !live {
             m.remove(key);
@@ -133,7 +141,7 @@ impl Bounded {
     }
 
     fn remove(&self, key: &str) -> Result<(), StoreError> {
-        self.shard(key)?.remove(key);
+        self.shard(key)?.entries.remove(key);
         Ok(())
     }
 
@@ -143,7 +151,7 @@ impl Bounded {
             .iter()
             .map(|s| {
                 s.lock()
-                    .map(|m| m.values().filter(|(exp, _)| *exp > now).count() as u64)
+                    .map(|m| m.entries.values().filter(|(exp, _)| *exp > now).count() as u64)
                     .unwrap_or(0)
             })
             .sum()
@@ -250,6 +258,16 @@ mod tests {
         run(s.revoke("id", now + Duration::hours(1), now)).unwrap();
         assert!(run(s.is_revoked("id", now)).unwrap());
         assert_eq!(s.active_sessions(now), 0);
+    }
+
+    #[test]
+    fn a_full_store_evicts_in_constant_time() {
+        let s = MemorySessionStore::new(64);
+        let now = Utc::now();
+        for i in 0..10_000 {
+            run(s.note_active(&format!("id{i}"), now + Duration::hours(1), now)).unwrap();
+        }
+        assert!(s.active_sessions(now) <= 64 + SHARDS as u64);
     }
 
     #[test]
