@@ -515,7 +515,7 @@ async fn acs(
 ) -> Result<HttpResponse, Rejection> {
     let params = form::read_post(req, payload, state.config.limits.max_body_bytes).await?;
     let (token, ctx) = match binding {
-        Binding::SamlP => (params.require("SAMLResponse")?, params.get("RelayState")),
+        Binding::SamlP => (params.require_bytes("SAMLResponse")?, params.get("RelayState")),
         _ => {
             match params.get("wa") {
                 Some("wsignin1.0") => {}
@@ -526,7 +526,7 @@ async fn acs(
                     ));
                 }
             }
-            (params.require("wresult")?, params.get("wctx"))
+            (params.require_bytes("wresult")?, params.get("wctx"))
         }
     };
     let now = state.clock.now();
@@ -592,7 +592,7 @@ async fn acs(
         }
         _ => std::sync::Arc::clone(&realm.wsfed),
     };
-    let bytes = token.as_bytes().to_vec();
+    let bytes = token.to_vec();
     let t0 = Instant::now();
     let result = web::block(move || validator.validate(&bytes, binding, now)).await;
     state.metrics.validation(t0.elapsed());

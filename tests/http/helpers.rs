@@ -163,6 +163,14 @@ frame_ancestors = ["{SHAREPOINT}"]
 pub struct TestApp {
     pub port: u16,
     pub clock: Arc<FixedClock>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The stop command is sent on the call; the server thread then ends.
+        let _ = self.handle.stop(false);
+    }
 }
 
 /// Starts the app with the standard test configuration.
@@ -184,14 +192,18 @@ pub fn spawn_with(text: &str) -> TestApp {
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let app = Application::build(config, c2).expect("build");
-            tx.send(app.port()).expect("send port");
+            tx.send((app.port(), app.handle())).expect("send port");
             let _ = app.run_until_stopped().await;
         })
     });
-    let port = rx
+    let (port, handle) = rx
         .recv_timeout(StdDuration::from_secs(30))
         .expect("app started");
-    TestApp { port, clock }
+    TestApp {
+        port,
+        clock,
+        handle,
+    }
 }
 
 /// An HTTP response.
