@@ -27,7 +27,10 @@ impl Params {
     }
     /// The raw value of `name`.
     pub fn bytes(&self, name: &str) -> Option<&[u8]> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_slice())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_slice())
     }
     /// The text value of `name`, or `http.missing_param`.
     pub fn require(&self, name: &str) -> Result<&str, Rejection> {
@@ -58,15 +61,13 @@ fn decode(s: &[u8]) -> Vec<u8> {
     while i < s.len() {
         match s[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < s.len() => {
-                match (hex(s[i + 1]), hex(s[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < s.len() => match (hex(s[i + 1]), hex(s[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             c => out.push(c),
         }
         i += 1;
@@ -84,8 +85,9 @@ fn parse_into(
             Some(i) => (&pair[..i], &pair[i + 1..]),
             None => (pair, &pair[pair.len()..]),
         };
-        let name = String::from_utf8(decode(k))
-            .map_err(|_| Rejection::new(Reason::HttpContentType, "a parameter name is not UTF-8"))?;
+        let name = String::from_utf8(decode(k)).map_err(|_| {
+            Rejection::new(Reason::HttpContentType, "a parameter name is not UTF-8")
+        })?;
         let value = decode(v);
         if !BINARY.contains(&name.as_str()) && std::str::from_utf8(&value).is_err() {
             return Err(Rejection::new(
@@ -102,25 +104,6 @@ fn parse_into(
         out.push((name, value));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decoding_is_bytewise_and_exactly_once() {
-        assert_eq!(decode(b"a+b%20c%2Bd"), b"a b c+d");
-        assert_eq!(decode(b"%FF%FE%3C"), vec![0xFF, 0xFE, b'<']);
-        assert_eq!(decode(b"%25%3C"), b"%<");
-        assert_eq!(decode(b"100%"), b"100%");
-        assert_eq!(decode(b"%4"), b"%4");
-        assert_eq!(decode(b"%zz"), b"%zz");
-        let mut out = Vec::new();
-        assert!(parse_into(&mut out, b"wresult=%FF%FE&wctx=ok", "body").is_ok());
-        assert!(parse_into(&mut Vec::new(), b"wctx=%FF", "body").is_err());
-        assert!(parse_into(&mut Vec::new(), b"a=1&a=2", "body").is_err());
-    }
 }
 
 /// Query parameters only (GET endpoints).
@@ -192,4 +175,23 @@ pub async fn read_post(
         out.push((k, v));
     }
     Ok(Params(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_is_bytewise_and_exactly_once() {
+        assert_eq!(decode(b"a+b%20c%2Bd"), b"a b c+d");
+        assert_eq!(decode(b"%FF%FE%3C"), vec![0xFF, 0xFE, b'<']);
+        assert_eq!(decode(b"%25%3C"), b"%<");
+        assert_eq!(decode(b"100%"), b"100%");
+        assert_eq!(decode(b"%4"), b"%4");
+        assert_eq!(decode(b"%zz"), b"%zz");
+        let mut out = Vec::new();
+        assert!(parse_into(&mut out, b"wresult=%FF%FE&wctx=ok", "body").is_ok());
+        assert!(parse_into(&mut Vec::new(), b"wctx=%FF", "body").is_err());
+        assert!(parse_into(&mut Vec::new(), b"a=1&a=2", "body").is_err());
+    }
 }

@@ -515,7 +515,10 @@ async fn acs(
 ) -> Result<HttpResponse, Rejection> {
     let params = form::read_post(req, payload, state.config.limits.max_body_bytes).await?;
     let (token, ctx) = match binding {
-        Binding::SamlP => (params.require_bytes("SAMLResponse")?, params.get("RelayState")),
+        Binding::SamlP => (
+            params.require_bytes("SAMLResponse")?,
+            params.get("RelayState"),
+        ),
         _ => {
             match params.get("wa") {
                 Some("wsignin1.0") => {}
