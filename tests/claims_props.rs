@@ -1,5 +1,6 @@
 //! Property tests of the claims layer: encoding round trips, a decoder that never panics,
 //! and FQNs that never carry a character that could change their meaning.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fedrp::Reason;
 use fedrp::claims::encoding::is_custom_claim_type_char;

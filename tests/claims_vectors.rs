@@ -1,6 +1,7 @@
 //! Runs every vector of `fixtures/claims/vectors.json` and `fixtures/claims/fqn.json` through
 //! the library and through `fedrp decode-claim --json`, with the comparison rules of
 //! `fixtures/claims/README.md` §1–2. A field absent from a vector is not asserted.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
 

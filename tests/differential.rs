@@ -2,6 +2,7 @@
 //! content and identical claims on every fixture and on structure-aware mutations of every
 //! accepted one. Mutations must never be accepted with content other than what was signed.
 //! `FEDRP_DIFF_SEEDS` sets the number of mutation seeds per baseline (default 60).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -65,6 +66,27 @@ fn load_cases() -> Vec<Case> {
             side,
         });
     }
+    let mut attack_sides = Vec::new();
+    collect_attack_sidecars(&root().join("fixtures/attacks"), &mut attack_sides);
+    attack_sides.sort();
+    for s in attack_sides {
+        let side = json(&s);
+        let token = PathBuf::from(s.to_string_lossy().trim_end_matches(".expect.json"));
+        let Ok(bytes) = std::fs::read(&token) else {
+            continue;
+        };
+        cases.push(Case {
+            name: token
+                .strip_prefix(root())
+                .unwrap_or(&token)
+                .display()
+                .to_string(),
+            xmlsec: with_irt(validator(&side, &root(), Engine::Xmlsec, false), &side),
+            streaming: with_irt(validator(&side, &root(), Engine::Streaming, false), &side),
+            bytes: posted(&side, bytes),
+            side,
+        });
+    }
     let interop = root().join("fixtures/interop");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&interop)
         .unwrap()
@@ -90,6 +112,17 @@ fn load_cases() -> Vec<Case> {
         });
     }
     cases
+}
+
+fn collect_attack_sidecars(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_attack_sidecars(&p, out);
+        } else if p.to_string_lossy().ends_with(".expect.json") {
+            out.push(p);
+        }
+    }
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! pins, with the expected subject and claims, under both verification engines. REJECTs that
 //! are policy decisions (weak key, expired certificate) must ACCEPT with the same subject and
 //! claims once the rule is waived for that issuer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -97,6 +97,36 @@ impl ClaimMapping {
 
     /// The claim types this mapping reads an identity from. The token core refuses element
     /// content (complex values) in these with `claims.complex_value` (C08) before mapping.
+    /// The mapping `fedrp check-token --label L` uses when no configuration names one: the
+    /// identity claim conventional for the label — `K2` (Active Directory):
+    /// windowsaccountname as `DOMAIN\\user`; `AAD`: the UPN; `K2SQL`/`SQLUM`: the name claim;
+    /// any other label: the subject NameID — and groups from the role and group claims.
+    pub fn for_label(label: Label) -> Self {
+        const WS: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/";
+        const MS: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/";
+        let (identity, domain) = match label.as_str().to_ascii_uppercase().as_str() {
+            "K2" => (
+                IdentitySource::claim(&format!("{MS}windowsaccountname")),
+                DomainRule::DownLevel,
+            ),
+            "AAD" | "K2AAD" => (IdentitySource::claim(&format!("{WS}upn")), DomainRule::None),
+            "K2SQL" | "SQLUM" => (
+                IdentitySource::claim(&format!("{WS}name")),
+                DomainRule::None,
+            ),
+            _ => (IdentitySource::Subject, DomainRule::None),
+        };
+        let mut m = ClaimMapping::new(label, identity);
+        m.domain = domain;
+        m.groups = vec![
+            GroupSource::claim(&format!("{MS}role")),
+            GroupSource::claim("http://schemas.xmlsoap.org/claims/Group"),
+        ];
+        m.limits.group_overflow = GroupOverflow::Drop;
+        m
+    }
+
+    /// The claim types of the identity sources.
     pub fn identity_claim_types(&self) -> impl Iterator<Item = &str> {
         self.identity.iter().filter_map(|s| match s {
             IdentitySource::Claim { selector, .. } => Some(selector.claim_type.as_str()),

@@ -39,20 +39,30 @@ impl ClaimMapping {
     /// can answer — the identity claim type given by two Attribute elements
     /// (`claims.duplicate`, catalogue M03) or with element content (`claims.complex_value`,
     /// C08) — then [`ClaimMapping::map`] over its claims and subject.
-    pub fn map_token(&self, token: &crate::token::ValidatedAssertion) -> Result<Principal, ClaimsError> {
+    pub fn map_token(
+        &self,
+        token: &crate::token::ValidatedAssertion,
+    ) -> Result<Principal, ClaimsError> {
         for ty in self.identity_claim_types() {
-            let attrs: Vec<&crate::token::Attribute> =
-                token.attributes().iter().filter(|a| a.claim_type == ty).collect();
+            let attrs: Vec<&crate::token::Attribute> = token
+                .attributes()
+                .iter()
+                .filter(|a| a.claim_type == ty)
+                .collect();
             if attrs.len() > 1 {
                 return Err(ClaimsError::new(
                     Reason::ClaimsDuplicate,
-                    format!("the identity claim {ty} is given by {} Attribute elements", attrs.len()),
+                    format!(
+                        "the identity claim {ty} is given by {} Attribute elements",
+                        attrs.len()
+                    ),
                 ));
             }
-            if attrs
-                .iter()
-                .any(|a| a.values.iter().any(|v| matches!(v, crate::token::AttrValue::Complex(_))))
-            {
+            if attrs.iter().any(|a| {
+                a.values
+                    .iter()
+                    .any(|v| matches!(v, crate::token::AttrValue::Complex(_)))
+            }) {
                 return Err(ClaimsError::new(
                     Reason::ClaimsComplexValue,
                     format!("the identity claim {ty} has element content, not text"),

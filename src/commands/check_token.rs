@@ -5,6 +5,7 @@ use std::io::Read;
 use serde_json::{Value, json};
 
 use super::{UsageError, parse_now, trust_from_args};
+use crate::claims::{ClaimMapping, Label};
 use crate::cli::CheckTokenArgs;
 use crate::token::{Binding, Policy, TokenError, ValidatedAssertion, Validator};
 use crate::trust::Engine;
@@ -12,11 +13,14 @@ use crate::trust::Engine;
 /// Runs the command; returns the exit code (0 accepted, 1 rejected, 2 usage error).
 pub fn run(args: &CheckTokenArgs) -> u8 {
     match execute(args) {
-        Ok((Ok(v), json)) => {
+        Ok((Ok(v), extra)) => {
             if args.json {
-                println!("{}", accepted_json(&v, json));
+                println!("{}", accepted_json(&v, extra));
             } else {
                 print_accepted(&v);
+                if let Some(fqn) = extra["fqn"].as_str() {
+                    println!("  FQN {fqn}; groups: {}", extra["groups"]);
+                }
             }
             0
         }
@@ -75,9 +79,24 @@ fn execute(args: &CheckTokenArgs) -> Result<Outcome, UsageError> {
     policy.engine_override = engine;
     let now = parse_now(args.now.as_deref())?;
     let input = read_input(&args.input)?;
+    let mapping = match &args.label {
+        Some(l) => {
+            Some(ClaimMapping::for_label(Label::new(l).map_err(|e| {
+                UsageError(format!("--label: {}", e.message))
+            })?))
+        }
+        None => None,
+    };
     let validator = Validator::new(trust, policy).map_err(UsageError)?;
     let result = validator.validate(&input, Binding::Any, now);
-    Ok((result, Value::Null))
+    let (result, extra) = match (result, mapping) {
+        (Ok(v), Some(m)) => match m.map_token(&v) {
+            Ok(p) => (Ok(v), json!({"fqn": p.fqn, "groups": p.groups})),
+            Err(e) => (Err(TokenError::new(e.reason, e.message)), Value::Null),
+        },
+        (r, _) => (r, Value::Null),
+    };
+    Ok((result, extra))
 }
 
 fn read_input(arg: &str) -> Result<Vec<u8>, UsageError> {

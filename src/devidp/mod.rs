@@ -141,7 +141,8 @@ fn csp(also: &str, nonce: Option<&str>) -> String {
         format!(" {also}")
     };
     format!(
-        "default-src 'none';{script} style-src 'unsafe-inline'; form-action 'self'{form}; base-uri 'none'; frame-ancestors 'self'"
+        "default-src 'none';{script} style-src {}; form-action 'self'{form}; base-uri 'none'; frame-ancestors 'self'",
+        crate::http::pages::style_src()
     )
 }
 

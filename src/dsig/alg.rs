@@ -4,7 +4,8 @@ use openssl::hash::MessageDigest;
 
 /// The exclusive canonicalization URI.
 pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
-/// Exclusive canonicalization with comments (never allowed: comments in tokens are refused).
+/// Exclusive canonicalization with comments (comments inside the token are refused anyway, so
+/// this differs from [`EXC_C14N`] only for comments inside `SignedInfo`).
 pub const EXC_C14N_WITH_COMMENTS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
 /// Inclusive C14N 1.0 (per-issuer opt-in for old SAML 1.1 issuers).
 pub const C14N_10: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
@@ -119,6 +120,8 @@ impl SignatureAlg {
 pub enum C14nAlg {
     /// Exclusive XML canonicalization 1.0, without comments.
     Exclusive,
+    /// Exclusive XML canonicalization 1.0, with comments.
+    ExclusiveWithComments,
     /// Canonical XML 1.0 (inclusive), without comments.
     Inclusive,
 }

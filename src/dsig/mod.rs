@@ -9,16 +9,20 @@
 pub mod alg;
 pub mod c14n;
 
+use std::cell::RefCell;
+
 use openssl::bn::BigNum;
 use openssl::ecdsa::EcdsaSig;
 use openssl::hash::hash;
-use openssl::pkey::{Id, PKey, Public};
-use openssl::sign::Verifier;
+use openssl::pkey::{Id, Public};
+use openssl::pkey_ctx::PkeyCtx;
+use openssl::rsa::Padding;
 
 use crate::token::TokenError;
 use crate::token::profile::SignatureProfile;
+use crate::trust::TrustedKey;
 use crate::xml::Document;
-use alg::KeyType;
+use alg::{DigestAlg, KeyType};
 
 /// What verification found.
 #[derive(Debug)]
@@ -40,7 +44,7 @@ pub enum Outcome {
 pub fn verify(
     doc: &Document,
     p: &SignatureProfile,
-    keys: &[&PKey<Public>],
+    keys: &[&TrustedKey],
 ) -> Result<Outcome, TokenError> {
     let mut canonical = Vec::with_capacity(8 * 1024);
     c14n::canonicalize(
@@ -65,8 +69,10 @@ pub fn verify(
         &p.c14n_prefixes,
         &mut signed_info,
     );
+    let si_digest = hash(p.sig_alg.hash.md(), &signed_info)
+        .map_err(|e| TokenError::new(crate::Reason::SigInvalid, format!("digest: {e}")))?;
     for (key_index, key) in keys.iter().enumerate() {
-        if verify_value(key, p, &signed_info) {
+        if verify_value(key, p, &si_digest) {
             return Ok(Outcome::Verified {
                 canonical,
                 key_index,
@@ -76,15 +82,62 @@ pub fn verify(
     Ok(Outcome::NoKey)
 }
 
-fn verify_value(key: &PKey<Public>, p: &SignatureProfile, data: &[u8]) -> bool {
-    let md = p.sig_alg.hash.md();
-    match (p.sig_alg.key, key.id()) {
-        (KeyType::Rsa, Id::RSA) => Verifier::new(md, key)
-            .and_then(|mut v| {
-                v.update(data)?;
-                v.verify(&p.signature_value)
-            })
-            .unwrap_or(false),
+thread_local! {
+    /// Verification contexts per (key, hash), reused across tokens on this thread: creating an
+    /// OpenSSL 3 context costs as much as the RSA operation itself.
+    static CONTEXTS: RefCell<Vec<(u64, DigestAlg, PkeyCtx<Public>)>> = const { RefCell::new(Vec::new()) };
+}
+
+const MAX_CACHED_CONTEXTS: usize = 64;
+
+fn new_ctx(key: &TrustedKey, hash: DigestAlg) -> Option<PkeyCtx<Public>> {
+    let mut ctx = PkeyCtx::new(&key.public).ok()?;
+    ctx.verify_init().ok()?;
+    if key.public.id() == Id::RSA {
+        ctx.set_rsa_padding(Padding::PKCS1).ok()?;
+    }
+    let md = match hash {
+        DigestAlg::Sha1 => openssl::md::Md::sha1(),
+        DigestAlg::Sha256 => openssl::md::Md::sha256(),
+        DigestAlg::Sha384 => openssl::md::Md::sha384(),
+        DigestAlg::Sha512 => openssl::md::Md::sha512(),
+    };
+    ctx.set_signature_md(md).ok()?;
+    Some(ctx)
+}
+
+/// Verifies a prehashed SignedInfo digest with `key`.
+fn verify_prehashed(key: &TrustedKey, hash: DigestAlg, digest: &[u8], sig: &[u8]) -> bool {
+    CONTEXTS.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        let pos = cache
+            .iter()
+            .position(|(id, h, _)| *id == key.id() && *h == hash);
+        let idx = match pos {
+            Some(i) => i,
+            None => {
+                let Some(ctx) = new_ctx(key, hash) else {
+                    return false;
+                };
+                if cache.len() >= MAX_CACHED_CONTEXTS {
+                    cache.clear();
+                }
+                cache.push((key.id(), hash, ctx));
+                cache.len() - 1
+            }
+        };
+        let ok = cache[idx].2.verify(digest, sig).unwrap_or(false);
+        // A failed operation leaves OpenSSL's error queue set; drain it.
+        let _ = openssl::error::ErrorStack::get();
+        ok
+    })
+}
+
+fn verify_value(key: &TrustedKey, p: &SignatureProfile, digest: &[u8]) -> bool {
+    match (p.sig_alg.key, key.public.id()) {
+        (KeyType::Rsa, Id::RSA) => {
+            verify_prehashed(key, p.sig_alg.hash, digest, &p.signature_value)
+        }
         (KeyType::Ec, Id::EC) => {
             // XML-DSig ECDSA values are r || s, each the size of the curve order.
             let sig = &p.signature_value;
@@ -96,13 +149,10 @@ fn verify_value(key: &PKey<Public>, p: &SignatureProfile, data: &[u8]) -> bool {
                 .and_then(|r| BigNum::from_slice(s).map(|s| (r, s)))
                 .and_then(|(r, s)| EcdsaSig::from_private_components(r, s))
                 .and_then(|sig| sig.to_der());
-            let Ok(der) = der else { return false };
-            Verifier::new(md, key)
-                .and_then(|mut v| {
-                    v.update(data)?;
-                    v.verify(&der)
-                })
-                .unwrap_or(false)
+            match der {
+                Ok(der) => verify_prehashed(key, p.sig_alg.hash, digest, &der),
+                Err(_) => false,
+            }
         }
         _ => false,
     }

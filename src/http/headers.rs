@@ -28,9 +28,6 @@ fn next_id() -> String {
     format!("{prefix}-{:08x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Default CSP: nothing loads, nothing frames.
-pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
 /// The middleware function (`actix_web::middleware::from_fn`).
 pub async fn security_headers(
     req: ServiceRequest,
@@ -56,7 +53,7 @@ pub async fn security_headers(
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "no-referrer");
     if !h.contains_key("content-security-policy") {
-        set(h, "content-security-policy", DEFAULT_CSP);
+        set(h, "content-security-policy", super::pages::default_csp());
         set(h, "x-frame-options", "DENY");
     }
     set(h, "cache-control", "no-store");

@@ -21,6 +21,30 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:42rem;margi
 code,pre{background:#f4f4f4;padding:.1rem .3rem}table{border-collapse:collapse}td{padding:.2rem .6rem;border-bottom:1px solid #ddd;vertical-align:top;word-break:break-all}\
 .warn{background:#fff3cd;border:1px solid #e0c060;padding:.6rem}button,.button{font-size:1rem;padding:.4rem .9rem}";
 
+/// The CSP source allowing the pages' one inline `<style>` (its SHA-256 hash; no inline style
+/// from anywhere else).
+pub fn style_src() -> &'static str {
+    static SRC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SRC.get_or_init(|| {
+        use base64::Engine as _;
+        let digest = openssl::hash::hash(openssl::hash::MessageDigest::sha256(), STYLE.as_bytes())
+            .map(|d| base64::engine::general_purpose::STANDARD.encode(d))
+            .unwrap_or_default();
+        format!("'sha256-{digest}'")
+    })
+}
+
+/// The default CSP: nothing loads but the pages' style, no framing.
+pub fn default_csp() -> &'static str {
+    static CSP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CSP.get_or_init(|| {
+        format!(
+            "default-src 'none'; style-src {}; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            style_src()
+        )
+    })
+}
+
 /// A complete page. `nonce` allows the page's inline script (CSP `script-src 'nonce-…'`).
 pub fn page(title: &str, body: &str, script: Option<(&str, &str)>) -> String {
     let script = match script {

@@ -66,7 +66,8 @@ impl RealmRt {
             .unwrap_or_default();
         let form = form_action.map(|f| format!(" {f}")).unwrap_or_default();
         format!(
-            "default-src 'none';{script} style-src 'unsafe-inline'; img-src 'self'; form-action 'self'{form}; base-uri 'none'; frame-ancestors {}",
+            "default-src 'none';{script} style-src {}; img-src 'self'; form-action 'self'{form}; base-uri 'none'; frame-ancestors {}",
+            super::pages::style_src(),
             self.frame_ancestors
         )
     }

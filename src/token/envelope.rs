@@ -322,8 +322,11 @@ fn response(doc: &Document, root: NodeId) -> Result<Envelope, TokenError> {
     let mut assertions = Vec::new();
     let mut encrypted = 0usize;
     for c in doc.elements(root) {
-        if doc.is(c, SAML2, "Issuer")
-            || doc.is(c, DS, "Signature")
+        if doc.is(c, SAML2, "Issuer") {
+            issuer_is_text(doc, c)?;
+            continue;
+        }
+        if doc.is(c, DS, "Signature")
             || doc.is(c, SAMLP, "Extensions")
             || doc.is(c, SAMLP, "Status")
         {
@@ -380,6 +383,14 @@ pub fn status_code(doc: &Document, response: NodeId) -> Option<String> {
     doc.attr(code, "", "Value").map(str::to_owned)
 }
 
+/// An `Issuer` holds text only (samael's ancestor attack hides a Response inside it).
+fn issuer_is_text(doc: &Document, issuer: NodeId) -> Result<(), TokenError> {
+    match doc.elements(issuer).next() {
+        Some(c) => Err(unexpected(doc, c, "Issuer")),
+        None => Ok(()),
+    }
+}
+
 /// Allowed children of a token element, per SAML version (by namespace URI and local name).
 pub fn check_assertion_children(
     doc: &Document,
@@ -388,6 +399,9 @@ pub fn check_assertion_children(
 ) -> Result<(), TokenError> {
     only_whitespace_text(doc, token, "Assertion")?;
     for c in doc.elements(token) {
+        if doc.is(c, SAML2, "Issuer") {
+            issuer_is_text(doc, c)?;
+        }
         let ok = match version {
             SamlVersion::V2_0 => {
                 doc.ns(c) == SAML2

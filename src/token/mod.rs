@@ -503,8 +503,15 @@ impl Validator {
             );
         }
 
-        // The model, only from verified canonical bytes.
+        // The model, only from what was verified. The reference engine hands back libxmlsec1's
+        // pre-digest bytes, which are parsed; the streaming engine canonicalized and digested
+        // exactly the strict reader's subtree, so the model reads that subtree (the engine
+        // differential holds both to identical claims).
         let (assertion, signed_xml) = match &a_ok {
+            Some(a) if a.engine == Engine::Streaming => (
+                parse_assertion(doc, env.token, env.version)?,
+                a.canonical.clone(),
+            ),
             Some(a) => {
                 let cdoc = xml::parse(&a.canonical, &canon_opts)?;
                 let root = cdoc.root();
@@ -517,17 +524,24 @@ impl Validator {
                 let r = r_ok
                     .as_ref()
                     .ok_or_else(|| TokenError::new(Reason::SigMissing, "no signature"))?;
-                let cdoc = xml::parse(&r.canonical, &canon_opts)?;
-                let token = cdoc
-                    .elements(cdoc.root())
-                    .find(|&c| cdoc.is(c, ns::SAML2, "Assertion"))
-                    .ok_or_else(|| {
-                        TokenError::new(Reason::TokCount, "no assertion in the signed Response")
-                    })?;
-                (
-                    parse_assertion(&cdoc, token, env.version)?,
-                    r.canonical.clone(),
-                )
+                if r.engine == Engine::Streaming {
+                    (
+                        parse_assertion(doc, env.token, env.version)?,
+                        r.canonical.clone(),
+                    )
+                } else {
+                    let cdoc = xml::parse(&r.canonical, &canon_opts)?;
+                    let token = cdoc
+                        .elements(cdoc.root())
+                        .find(|&c| cdoc.is(c, ns::SAML2, "Assertion"))
+                        .ok_or_else(|| {
+                            TokenError::new(Reason::TokCount, "no assertion in the signed Response")
+                        })?;
+                    (
+                        parse_assertion(&cdoc, token, env.version)?,
+                        r.canonical.clone(),
+                    )
+                }
             }
         };
         if assertion.id != token_id {
@@ -537,6 +551,9 @@ impl Validator {
             );
         }
         let response = match (&r_ok, env.response) {
+            (Some(r), Some(rn)) if r.engine == Engine::Streaming => {
+                Some((saml20::parse_response(doc, rn)?, true))
+            }
             (Some(r), _) => {
                 let cdoc = xml::parse(&r.canonical, &canon_opts)?;
                 Some((saml20::parse_response(&cdoc, cdoc.root())?, true))
@@ -558,8 +575,7 @@ impl Validator {
             now,
         )?;
         let mut signatures = Vec::new();
-        for (on, ok, prof_alg) in [("Response", &r_ok, ()), ("Assertion", &a_ok, ())] {
-            let _ = prof_alg;
+        for (on, ok) in [("Response", &r_ok), ("Assertion", &a_ok)] {
             if let Some(s) = ok {
                 signatures.push(summary(on, s, doc, env));
             }

@@ -24,7 +24,11 @@ pub struct Claim {
 impl Claim {
     /// A claim without an original issuer.
     pub fn new(claim_type: &str, value: &str) -> Self {
-        Claim { claim_type: claim_type.to_owned(), value: value.to_owned(), original_issuer: None }
+        Claim {
+            claim_type: claim_type.to_owned(),
+            value: value.to_owned(),
+            original_issuer: None,
+        }
     }
 
     /// The same claim with an original issuer.
@@ -60,6 +64,8 @@ pub struct Confirmation {
     pub recipient: Option<String>,
     /// SubjectConfirmationData InResponseTo.
     pub in_response_to: Option<String>,
+    /// Whether SubjectConfirmationData is present.
+    pub has_data: bool,
 }
 
 /// Conditions.
@@ -195,8 +201,10 @@ pub(crate) fn attr(doc: &Document, n: NodeId, name: &str) -> Option<String> {
 
 /// The simple text of an element, or the given reason when it has element content.
 pub(crate) fn text(doc: &Document, n: NodeId, reason: Reason) -> Result<String, TokenError> {
-    match doc.simple_text(n) {
-        Some(t) => Ok(t.into_owned()),
+    // Comments are skipped, exactly as canonicalization drops them, so the model reads the
+    // same text from the strict tree as from canonical bytes.
+    match doc.text_ignoring_comments(n) {
+        Some(t) => Ok(t),
         None => reject(reason, format!("{} has element content", doc.local(n))),
     }
 }
@@ -211,8 +219,8 @@ pub(crate) fn attr_value(doc: &Document, v: NodeId) -> AttrValue {
     {
         return AttrValue::Nil;
     }
-    match doc.simple_text(v) {
-        Some(t) => AttrValue::Text(t.into_owned()),
+    match doc.text_ignoring_comments(v) {
+        Some(t) => AttrValue::Text(t),
         None => AttrValue::Complex(
             doc.descendants(v)
                 .filter(|&d| doc.kind(d) == crate::xml::NodeKind::Text)

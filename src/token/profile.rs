@@ -397,6 +397,7 @@ pub fn check(
     let c14n_uri = doc.attr(c14n_m, "", "Algorithm").unwrap_or("");
     let c14n = match c14n_uri {
         alg::EXC_C14N => C14nAlg::Exclusive,
+        alg::EXC_C14N_WITH_COMMENTS => C14nAlg::ExclusiveWithComments,
         alg::C14N_10 => C14nAlg::Inclusive,
         other => {
             return reject(
@@ -530,7 +531,10 @@ fn transforms_profile(
         .map(|&x| doc.attr(x, "", "Algorithm").unwrap_or(""))
         .collect();
     for a in &algs {
-        if !matches!(*a, alg::ENVELOPED | alg::EXC_C14N | alg::C14N_10) {
+        if !matches!(
+            *a,
+            alg::ENVELOPED | alg::EXC_C14N | alg::EXC_C14N_WITH_COMMENTS | alg::C14N_10
+        ) {
             return reject(
                 Reason::SigTransform,
                 format!("transform {a:?} is not allowed"),
@@ -539,6 +543,9 @@ fn transforms_profile(
     }
     match algs.as_slice() {
         [alg::ENVELOPED, alg::EXC_C14N] => Ok((C14nAlg::Exclusive, prefix_list(doc, list[1])?)),
+        [alg::ENVELOPED, alg::EXC_C14N_WITH_COMMENTS] => {
+            Ok((C14nAlg::ExclusiveWithComments, prefix_list(doc, list[1])?))
+        }
         [alg::ENVELOPED, alg::C14N_10] => Ok((C14nAlg::Inclusive, Vec::new())),
         // Without an explicit c14n transform the node-set is canonicalized with C14N 1.0.
         [alg::ENVELOPED] => Ok((C14nAlg::Inclusive, Vec::new())),
@@ -561,6 +568,21 @@ fn transforms_profile(
 /// Applies an issuer's algorithm policy to a checked profile (`sig.alg`, `sig.c14n`,
 /// `sig.transform`).
 pub fn check_policy(p: &SignatureProfile, policy: &IssuerPolicy) -> Result<(), TokenError> {
+    // Same order as the structural checks: transform, c14n, algorithm.
+    if !policy.allow_inclusive_c14n {
+        if p.ref_c14n == C14nAlg::Inclusive {
+            return reject(
+                Reason::SigTransform,
+                "inclusive C14N 1.0 reference transform needs allow_inclusive_c14n for this issuer",
+            );
+        }
+        if p.c14n == C14nAlg::Inclusive {
+            return reject(
+                Reason::SigC14n,
+                "inclusive C14N 1.0 needs allow_inclusive_c14n for this issuer",
+            );
+        }
+    }
     if !policy.allow_sha1 {
         if p.sig_alg.hash == DigestAlg::Sha1 {
             return reject(
@@ -575,20 +597,6 @@ pub fn check_policy(p: &SignatureProfile, policy: &IssuerPolicy) -> Result<(), T
             return reject(
                 Reason::SigAlg,
                 "SHA-1 digest; SHA-1 needs allow_sha1 for this issuer",
-            );
-        }
-    }
-    if !policy.allow_inclusive_c14n {
-        if p.c14n == C14nAlg::Inclusive {
-            return reject(
-                Reason::SigC14n,
-                "inclusive C14N 1.0 needs allow_inclusive_c14n for this issuer",
-            );
-        }
-        if p.ref_c14n == C14nAlg::Inclusive {
-            return reject(
-                Reason::SigTransform,
-                "inclusive C14N 1.0 reference transform needs allow_inclusive_c14n for this issuer",
             );
         }
     }

@@ -157,6 +157,7 @@ fn subject(doc: &Document, s: NodeId, m: &mut AssertionModel) -> Result<Subject1
                 not_on_or_after: None,
                 recipient: None,
                 in_response_to: None,
+                has_data: false,
             })
             .collect();
     }

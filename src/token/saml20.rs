@@ -57,7 +57,7 @@ pub fn parse_assertion(doc: &Document, a: NodeId) -> Result<AssertionModel, Toke
                 method: doc
                     .descendants(c)
                     .find(|&d| doc.is(d, SAML2, "AuthnContextClassRef"))
-                    .and_then(|d| doc.simple_text(d))
+                    .and_then(|d| doc.text_ignoring_comments(d))
                     .map(|t| t.trim().to_owned()),
             }),
             "AttributeStatement" => {
@@ -122,6 +122,7 @@ fn subject(doc: &Document, s: NodeId, m: &mut AssertionModel) -> Result<(), Toke
                     not_on_or_after: time_attr(doc, d, "NotOnOrAfter")?,
                     recipient: attr(doc, d, "Recipient"),
                     in_response_to: attr(doc, d, "InResponseTo"),
+                    has_data: true,
                 },
                 None => Confirmation {
                     method,
@@ -129,6 +130,7 @@ fn subject(doc: &Document, s: NodeId, m: &mut AssertionModel) -> Result<(), Toke
                     not_on_or_after: None,
                     recipient: None,
                     in_response_to: None,
+                    has_data: false,
                 },
             };
             m.confirmations.push(conf);

@@ -66,6 +66,16 @@ pub(crate) fn check(
                 format!("Response Version {:?}; expected \"2.0\"", m.version),
             );
         }
+        match (&m.issuer, &a.issuer) {
+            (Some(ri), Some(ai)) if ri.trim() != ai.trim() => {
+                return reject(
+                    Reason::TokIssuer,
+                    format!("Response Issuer {ri:?} differs from Assertion Issuer {ai:?}"),
+                );
+            }
+            (None, _) => return reject(Reason::TokIssuer, "the Response has no Issuer"),
+            _ => {}
+        }
         match m.status.as_deref() {
             Some(STATUS_SUCCESS) => {}
             other => {
@@ -74,18 +84,6 @@ pub(crate) fn check(
                     format!("Response status {other:?}; expected Success"),
                 );
             }
-        }
-        match (&m.issuer, &a.issuer) {
-            (Some(ri), Some(ai)) if ri.trim() != ai.trim() => {
-                return reject(
-                    Reason::TokIssuer,
-                    format!("Response Issuer {ri:?} differs from Assertion Issuer {ai:?}"),
-                );
-            }
-            (None, _) if r.signed => {
-                return reject(Reason::TokIssuer, "signed Response has no Issuer");
-            }
-            _ => {}
         }
         if let Some(acs) = &policy.recipient {
             match &m.destination {
@@ -362,6 +360,19 @@ fn confirmation(
         return reject(
             Reason::TokExpired,
             format!("SubjectConfirmationData NotOnOrAfter {noa} has passed"),
+        );
+    }
+    // SAML-P Web SSO: a bearer confirmation carries SubjectConfirmationData with NotOnOrAfter.
+    if in_response && !c.has_data {
+        return reject(
+            Reason::TokConfirmation,
+            "bearer confirmation without SubjectConfirmationData",
+        );
+    }
+    if in_response && c.not_on_or_after.is_none() {
+        return reject(
+            Reason::TokConfirmation,
+            "SubjectConfirmationData has no NotOnOrAfter",
         );
     }
     if let Some(acs) = &policy.recipient {

@@ -84,13 +84,14 @@ fn attempt(
     engine: Engine,
     subject: &Subject<'_>,
     p: &SignatureProfile,
-    keys: &[&PKey<Public>],
+    keys: &[&TrustedKey],
     issuer: &TrustedIssuer,
 ) -> Result<Attempt, TokenError> {
     match engine {
         Engine::Xmlsec => {
             let (ns, local) = (subject.doc.ns(p.element), subject.doc.local(p.element));
             let path = subject.doc.element_path(p.element);
+            let pkeys: Vec<&PKey<Public>> = keys.iter().map(|k| &k.public).collect();
             let req = xmlsec::VerifyRequest {
                 xml: subject.xmlsec_bytes,
                 target_path: &path,
@@ -101,7 +102,7 @@ fn attempt(
                 },
                 id_value: &p.id,
                 element_count: subject.doc.element_count(),
-                keys,
+                keys: &pkeys,
                 policy: xmlsec::AlgorithmPolicy {
                     allow_sha1: issuer.policy.allow_sha1,
                     allow_inclusive_c14n: issuer.policy.allow_inclusive_c14n,
@@ -195,9 +196,9 @@ pub(crate) fn verify_signature(
         }
         tried_any = true;
         tried.extend(keys.iter().map(|k| k.thumbprint_sha256()));
-        let pkeys: Vec<&PKey<Public>> = keys.iter().map(|k| &k.public).collect();
+        let key_refs: Vec<&TrustedKey> = keys.iter().collect();
         let engine = engine_override.unwrap_or(issuer.policy.engine);
-        match attempt(engine, subject, p, &pkeys, issuer)? {
+        match attempt(engine, subject, p, &key_refs, issuer)? {
             Attempt::Verified {
                 canonical,
                 key_index,
@@ -250,11 +251,7 @@ fn diagnose(subject: &Subject<'_>, p: &SignatureProfile, tried: &[String]) -> To
             .and_then(|(m, e)| openssl::rsa::Rsa::from_public_components(m, e))
             .and_then(PKey::from_rsa);
         if let Ok(public) = key {
-            candidates.push(TrustedKey {
-                public,
-                cert: None,
-                source: "KeyInfo KeyValue".into(),
-            });
+            candidates.push(TrustedKey::from_public(public, "KeyInfo KeyValue"));
         }
     }
     for k in candidates {
@@ -269,7 +266,7 @@ fn diagnose(subject: &Subject<'_>, p: &SignatureProfile, tried: &[String]) -> To
             },
         );
         let Ok(probe) = probe else { continue };
-        let pk = [&k.public];
+        let pk = [&k];
         if let Ok(Attempt::Verified { .. }) = attempt(Engine::Streaming, subject, p, &pk, &probe) {
             let who = k
                 .cert

@@ -144,7 +144,13 @@ pub struct TrustedKey {
     pub cert: Option<CertInfo>,
     /// Where it came from (file name, metadata entity), for messages.
     pub source: String,
+    /// Process-unique identity (verification contexts are cached per key).
+    id: u64,
+    /// SHA-256 thumbprint, computed once.
+    thumbprint: String,
 }
+
+static NEXT_KEY_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl fmt::Debug for TrustedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -162,11 +168,41 @@ impl TrustedKey {
         let public = cert
             .public_key()
             .map_err(|e| format!("certificate public key: {e}"))?;
-        Ok(TrustedKey {
+        Ok(TrustedKey::build(
             public,
-            cert: Some(CertInfo::from_x509(cert)?),
-            source: source.into(),
-        })
+            Some(CertInfo::from_x509(cert)?),
+            source.into(),
+        ))
+    }
+
+    /// From a bare public key.
+    pub fn from_public(public: PKey<Public>, source: impl Into<String>) -> TrustedKey {
+        TrustedKey::build(public, None, source.into())
+    }
+
+    fn build(public: PKey<Public>, cert: Option<CertInfo>, source: String) -> TrustedKey {
+        let thumbprint = match &cert {
+            Some(c) => hex_upper(&c.sha256),
+            None => public
+                .public_key_to_der()
+                .ok()
+                .and_then(|d| hash(MessageDigest::sha256(), &d).ok())
+                .map(|h| hex_upper(&h))
+                .unwrap_or_default(),
+        };
+        let id = NEXT_KEY_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        TrustedKey {
+            public,
+            cert,
+            source,
+            id,
+            thumbprint,
+        }
+    }
+
+    /// Process-unique identity of this key.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The key type.
@@ -195,16 +231,7 @@ impl TrustedKey {
 
     /// SHA-256 thumbprint of the certificate, or of the SubjectPublicKeyInfo for bare keys.
     pub fn thumbprint_sha256(&self) -> String {
-        match &self.cert {
-            Some(c) => hex_upper(&c.sha256),
-            None => self
-                .public
-                .public_key_to_der()
-                .ok()
-                .and_then(|d| hash(MessageDigest::sha256(), &d).ok())
-                .map(|h| hex_upper(&h))
-                .unwrap_or_default(),
-        }
+        self.thumbprint.clone()
     }
 
     /// Whether this key is weaker than the floors: RSA under `min_rsa_bits`, EC under 256 bits.
@@ -247,11 +274,7 @@ pub fn keys_from_pem(pem: &[u8], source: &str) -> Result<Vec<TrustedKey>, String
                         .and_then(PKey::from_rsa)
                 }
                 .map_err(|e| format!("{source}: bad public key: {e}"))?;
-                keys.push(TrustedKey {
-                    public,
-                    cert: None,
-                    source: source.to_owned(),
-                });
+                keys.push(TrustedKey::from_public(public, source));
             }
             other if other.contains("PRIVATE KEY") => {
                 return Err(format!(

@@ -427,7 +427,10 @@ fn digest_and_signature_klasses(
 fn c14n_klasses(policy: AlgorithmPolicy) -> Vec<b::xmlSecTransformId> {
     // SAFETY: static klass descriptors.
     unsafe {
-        let mut v = vec![b::xmlSecTransformExclC14NGetKlass()];
+        let mut v = vec![
+            b::xmlSecTransformExclC14NGetKlass(),
+            b::xmlSecTransformExclC14NWithCommentsGetKlass(),
+        ];
         if policy.allow_inclusive_c14n {
             v.push(b::xmlSecTransformInclC14NGetKlass());
         }
