@@ -1,7 +1,7 @@
 //! Configuration: one TOML file plus `FEDRP__`-prefixed environment overrides → a validated
 //! [`Config`].
 //!
-//! Invariants: serde appears only in this module ([`raw`] holds the only `Deserialize` types,
+//! Invariants: serde appears only in this module (`raw.rs` holds the only `Deserialize` types,
 //! all `deny_unknown_fields`); every problem is reported with its key path and a hint, all at
 //! once; secrets can come from files and are never printed ([`report`] redacts them); the
 //! built-in development setup ([`DEV_CONFIG`]) is itself a TOML document going through the

@@ -439,7 +439,7 @@ document.getElementById('code').value=e.data.fedrp_handoff;document.getElementBy
 }
 
 /// `POST /signin/handoff` (code, realm, ru): the framed page takes over the session the pop-up
-/// created. The code is one-time and lives [`HANDOFF_SECS`].
+/// created. The code is one-time and lives 60 seconds.
 pub async fn handoff(req: HttpRequest, payload: Payload, state: Data<AppState>) -> HttpResponse {
     match handoff_inner(&req, payload, &state).await {
         Ok(r) => r,
