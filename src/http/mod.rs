@@ -48,6 +48,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev: Option<Arc<DevIdp>>) {
         .route(state::ACS_WSFED, web::get().to(signout::wsfed_get))
         .route(state::ACS_WSFED, web::to(signin::acs_wsfed))
         .route(state::ACS_SAML, web::to(signin::acs_saml))
+        .route("/signin-wsfed/{realm}", web::post().to(signin::acs_wsfed))
+        .route("/signin-saml/{realm}", web::post().to(signin::acs_saml))
         .route("/signout", web::get().to(signout::signout))
         .route("/signout", web::post().to(signout::signout))
         .route("/signout-cleanup", web::get().to(signout::cleanup))

@@ -567,7 +567,16 @@ async fn acs(
             (realm, Some(st), bound)
         }
         None => {
-            let realm = state.default_realm();
+            // Unsolicited: the realm named in the path (`/signin-wsfed/{realm}`), else the default.
+            let realm = match req.match_info().get("realm") {
+                Some(n) => state.realm_by_name(n).ok_or_else(|| {
+                    Rejection::new(
+                        Reason::HttpMissingParam,
+                        format!("unknown realm {n:?} in the path"),
+                    )
+                })?,
+                None => state.default_realm(),
+            };
             if !realm
                 .issuers
                 .iter()

@@ -261,6 +261,45 @@ fn unsolicited_sign_in_is_refused_unless_the_issuer_allows_it() {
 }
 
 #[test]
+fn unsolicited_sign_in_to_another_realm_names_it_in_the_path() {
+    let text = config_text("", "").replacen(
+        "issuers = [\"idp-a\"]\nprofile",
+        "issuers = [\"idp-a\", \"idp-b\"]\nprofile",
+        1,
+    );
+    let app = spawn_with(&text);
+    let mut s = spec(app.now());
+    s.issuer = IDP_B.into();
+    s.audience = SP_REALM.into();
+    let w = wresult(&idps()[1], &s, None);
+    // At the default realm's endpoint the audience is wrong...
+    app.post_form(
+        "/signin-wsfed",
+        &[("wa", "wsignin1.0"), ("wresult", &w)],
+        &Jar::default(),
+    )
+    .rejected(403, "tok.audience");
+    // ...at the realm's own endpoint it signs in there.
+    let mut s = spec(app.now());
+    s.issuer = IDP_B.into();
+    s.audience = SP_REALM.into();
+    let w = wresult(&idps()[1], &s, None);
+    let r = app.post_form(
+        "/signin-wsfed/sp",
+        &[("wa", "wsignin1.0"), ("wresult", &w)],
+        &Jar::default(),
+    );
+    assert_eq!((r.status, r.location()), (303, "/sp/"), "{:?}", r.reason());
+    assert!(r.cookie(SP_COOKIE).is_some());
+    app.post_form(
+        "/signin-wsfed/nope",
+        &[("wa", "wsignin1.0"), ("wresult", &w)],
+        &Jar::default(),
+    )
+    .rejected(400, "http.missing_param");
+}
+
+#[test]
 fn unbound_state_for_an_unsolicited_issuer_lands_on_the_default_page() {
     let app = spawn_app();
     let mut other = Jar::default();
