@@ -318,32 +318,14 @@ impl AppState {
             Ok(true) => return Lookup::Refused(Reason::SessionInvalid),
             Err(_) => return Lookup::Refused(Reason::StoreUnavailable),
         }
-        let (session, realm_name) = match &opened.payload {
-            CookiePayload::Full(s) => (s.clone(), s.realm.clone()),
-            CookiePayload::Ref {
-                id,
-                realm: rn,
-                issued_at,
-                last_seen,
-            } => {
-                let rec = match self.store.get(&format!("s:{}", id.hex()), now).await {
-                    Ok(Some(r)) => r,
-                    Ok(None) => return Lookup::Refused(Reason::SessionInvalid),
-                    Err(_) => return Lookup::Refused(Reason::StoreUnavailable),
-                };
-                match decode_payload(&rec) {
-                    Some(CookiePayload::Full(mut s)) if s.id == *id && s.realm == *rn => {
-                        s.issued_at = *issued_at;
-                        s.last_seen = *last_seen;
-                        (s, rn.clone())
-                    }
-                    _ => return Lookup::Refused(Reason::SessionInvalid),
-                }
-            }
+        let payload_realm = match &opened.payload {
+            CookiePayload::Full(s) => &s.realm,
+            CookiePayload::Ref { realm, .. } => realm,
         };
-        if realm_name != realm.name {
+        if *payload_realm != realm.name {
             return Lookup::Refused(SessionError::Scope.reason());
         }
+        // Re-issue first (sliding window, key rotation), then move the session out.
         let set_cookies = if opened.reissue {
             let present = cookies.names_with_prefix(&realm.cookie_name);
             self.sessions
@@ -357,6 +339,29 @@ impl AppState {
                 .unwrap_or_default()
         } else {
             Vec::new()
+        };
+        let session = match opened.payload {
+            CookiePayload::Full(s) => s,
+            CookiePayload::Ref {
+                id,
+                realm: rn,
+                issued_at,
+                last_seen,
+            } => {
+                let rec = match self.store.get(&format!("s:{}", id.hex()), now).await {
+                    Ok(Some(r)) => r,
+                    Ok(None) => return Lookup::Refused(Reason::SessionInvalid),
+                    Err(_) => return Lookup::Refused(Reason::StoreUnavailable),
+                };
+                match decode_payload(&rec) {
+                    Some(CookiePayload::Full(mut s)) if s.id == id && s.realm == rn => {
+                        s.issued_at = issued_at;
+                        s.last_seen = last_seen;
+                        s
+                    }
+                    _ => return Lookup::Refused(Reason::SessionInvalid),
+                }
+            }
         };
         Lookup::Found {
             session: Box::new(session),
