@@ -549,7 +549,9 @@ async fn acs(
             }
             let name = st.cookie_name(&state.config.session.cookie_name);
             let expected = URL_SAFE_NO_PAD.encode(st.nonce);
-            let bound = matches!(cookies.get(&name), Ok(Some(v)) if openssl::memcmp::eq(v.as_bytes(), expected.as_bytes()) && v.len() == expected.len());
+            // Length first: memcmp::eq compares equal-length inputs only (in constant time).
+            let bound = matches!(cookies.get(&name), Ok(Some(v))
+                if v.len() == expected.len() && openssl::memcmp::eq(v.as_bytes(), expected.as_bytes()));
             if !bound {
                 let allows = state
                     .config

@@ -138,6 +138,27 @@ fn login_csrf_without_the_correlation_cookie_is_ctx_unbound() {
     );
     r.rejected(400, "wsf.ctx_unbound");
     assert!(r.cookie(COOKIE).is_none());
+    // A correlation cookie of the right name with a wrong value (any length).
+    for value in [
+        "x",
+        "AAAAAAAAAAAAAAAAAAAAAA",
+        "a-much-longer-value-than-the-nonce-is-ever-going-to-be",
+    ] {
+        let mut forged = attacker.clone();
+        let name = forged
+            .0
+            .keys()
+            .find(|k| k.starts_with("__Host-fedrp-c-"))
+            .unwrap()
+            .clone();
+        forged.0.insert(name, value.into());
+        let r = app.post_form(
+            "/signin-wsfed",
+            &[("wa", "wsignin1.0"), ("wresult", &w), ("wctx", &wctx)],
+            &forged,
+        );
+        r.rejected(400, "wsf.ctx_unbound");
+    }
     // R10: a state from another browser.
     let mut victim = Jar::default();
     app.start_signin(&mut victim, "");
