@@ -189,3 +189,56 @@ fn malformed_tokens_get_a_generic_page_with_a_request_id() {
     )
     .rejected(400, "http.base64");
 }
+
+/// A small deterministic generator (no test-only dependency needed).
+fn noise(seed: &mut u64, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            (*seed >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn garbage_never_panics_or_answers_5xx() {
+    let app = spawn_app();
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut jar = Jar::default();
+    let (_, wctx) = app.start_signin(&mut jar, "");
+    for i in 0..150 {
+        let len = (i * 37) % 900 + 1;
+        let bytes = noise(&mut seed, len);
+        let enc: String = url::form_urlencoded::byte_serialize(&bytes).collect();
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &bytes);
+        let bodies = [
+            format!("wa=wsignin1.0&wresult={enc}&wctx={wctx}"),
+            format!("wa=wsignin1.0&wresult=%3Ca%2F%3E&wctx={b64}"),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ];
+        for body in &bodies {
+            let r = app.send(
+                "POST",
+                "/signin-wsfed",
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+                body.as_bytes(),
+            );
+            assert!((400..500).contains(&r.status), "{} for {body:?}", r.status);
+        }
+        let r = app.send(
+            "POST",
+            "/signin-saml",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            format!("SAMLResponse={enc}").as_bytes(),
+        );
+        assert!((400..500).contains(&r.status));
+        // Garbage session cookies, one and several chunks.
+        let mut j = Jar::default();
+        j.0.insert(COOKIE.into(), b64.clone());
+        j.0.insert(format!("{COOKIE}.1"), b64.chars().rev().collect());
+        assert_eq!(app.get("/me", &j).status, 401);
+        assert_eq!(app.get("/app/", &j).status, 302);
+    }
+}
