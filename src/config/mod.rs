@@ -160,6 +160,8 @@ pub struct Limits {
     pub replay_cache_capacity: usize,
     /// Most claims kept in a session.
     pub max_claims: usize,
+    /// Token validations running at once (the rest wait); bounds the blocking pool.
+    pub max_concurrent_validations: usize,
 }
 
 /// `[redirect]`.
@@ -844,6 +846,14 @@ impl Validate {
             state_ttl: self.secs("limits.state_ttl_secs", r.state_ttl_secs, 900, 30),
             replay_cache_capacity: r.replay_cache_capacity.unwrap_or(1_000_000).max(1024),
             max_claims: r.max_claims.unwrap_or(500).max(1),
+            max_concurrent_validations: r
+                .max_concurrent_validations
+                .unwrap_or_else(|| {
+                    2 * std::thread::available_parallelism()
+                        .map(|n| n.get())
+                        .unwrap_or(2)
+                })
+                .clamp(1, 1024),
         }
     }
 

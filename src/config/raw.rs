@@ -73,6 +73,7 @@ pub(crate) struct RawLimits {
     pub state_ttl_secs: Option<u64>,
     pub replay_cache_capacity: Option<usize>,
     pub max_claims: Option<usize>,
+    pub max_concurrent_validations: Option<usize>,
 }
 
 /// `[redirect]`.
@@ -175,6 +176,7 @@ pub const KEYS: &[&str] = &[
     "limits.state_ttl_secs",
     "limits.replay_cache_capacity",
     "limits.max_claims",
+    "limits.max_concurrent_validations",
     "redirect.allowed_origins",
     "dev_idp.enabled",
     "dev_idp.entity_id",

@@ -115,6 +115,7 @@ pub fn to_json(c: &Config) -> Value {
             "state_ttl_secs": c.limits.state_ttl.num_seconds(),
             "replay_cache_capacity": c.limits.replay_cache_capacity,
             "max_claims": c.limits.max_claims,
+            "max_concurrent_validations": c.limits.max_concurrent_validations,
         },
         "redirect": {"allowed_origins": c.redirect.allowed_origins},
         "dev_idp": dev.unwrap_or(json!({"enabled": false})),

@@ -607,6 +607,12 @@ async fn acs(
         _ => std::sync::Arc::clone(&realm.wsfed),
     };
     let bytes = token.to_vec();
+    // A bounded number of validations run at once; the rest wait here, not in the pool.
+    let _slot = state
+        .validation_slots
+        .acquire()
+        .await
+        .map_err(|_| Rejection::new(Reason::StoreUnavailable, "validation slots closed"))?;
     let t0 = Instant::now();
     let result = web::block(move || validator.validate(&bytes, binding, now)).await;
     state.metrics.validation(t0.elapsed());

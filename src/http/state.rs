@@ -131,6 +131,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Metrics.
     pub metrics: Metrics,
+    /// Slots for token validations (`limits.max_concurrent_validations`).
+    pub validation_slots: tokio::sync::Semaphore,
     /// Scope tag of sign-in states.
     pub state_scope: [u8; 4],
 }
@@ -257,6 +259,7 @@ impl AppState {
             realms,
             issuers,
             clock,
+            validation_slots: tokio::sync::Semaphore::new(config.limits.max_concurrent_validations),
             metrics: Metrics::default(),
             config,
         })
