@@ -15,8 +15,14 @@ use openssl::x509::X509;
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
-    let issuer = args.get(2).cloned().unwrap_or_else(|| "urn:bench:idp".into());
-    let audience = args.get(3).cloned().unwrap_or_else(|| "urn:fedrp:bench".into());
+    let issuer = args
+        .get(2)
+        .cloned()
+        .unwrap_or_else(|| "urn:bench:idp".into());
+    let audience = args
+        .get(3)
+        .cloned()
+        .unwrap_or_else(|| "urn:fedrp:bench".into());
     let name = args.get(4).cloned().unwrap_or_else(|| "idp-a".into());
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("certs");
     let key = std::fs::read(root.join(format!("{name}.key"))).map_err(|e| e.to_string())?;

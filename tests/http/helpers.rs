@@ -169,7 +169,7 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         // The stop command is sent on the call; the server thread then ends.
-        let _ = self.handle.stop(false);
+        drop(self.handle.stop(false));
     }
 }
 
