@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// Configuration file (TOML). Without it fedrp starts the development setup.
     #[arg(long, env = "FEDRP_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Listen address (overrides `server.listen`), e.g. 127.0.0.1:9000.
+    #[arg(long, env = "FEDRP_LISTEN", value_name = "HOST:PORT")]
+    pub listen: Option<String>,
 }
 
 /// `fedrp check-config`.

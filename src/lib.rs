@@ -8,11 +8,16 @@ pub mod claims;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod devidp;
 pub mod dsig;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod http;
+pub mod metrics;
 pub mod reason;
+pub mod session;
 pub mod store;
+pub mod telemetry;
 pub mod token;
 pub mod trust;
 pub mod xml;

@@ -10,11 +10,10 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::DecodeClaim(args) => fedrp::claims::cli::decode_claim(&args),
         Command::CheckToken(args) => fedrp::commands::check_token::run(&args),
+        Command::Serve(args) => fedrp::commands::serve::run(&args),
+        Command::CheckConfig(args) => fedrp::commands::serve::check_config(&args),
+        Command::DevIdp(args) => fedrp::commands::serve::dev_idp(&args),
         Command::Bench(args) => fedrp::commands::bench::run(&args),
-        other => {
-            eprintln!("fedrp: {other:?}: not available in this build yet");
-            2
-        }
     };
     ExitCode::from(code)
 }

@@ -1,7 +1,8 @@
-//! Implementations of the offline subcommands (`check-token`, `bench`).
+//! Implementations of the subcommands (`check-token`, `bench`, `serve`, `check-config`, `dev-idp`).
 
 pub mod bench;
 pub mod check_token;
+pub mod serve;
 
 use std::path::PathBuf;
 

@@ -2,10 +2,12 @@
 //! implementations are the default; the Redis ones let several nodes share state.
 
 pub mod memory;
+pub mod session;
 
 use chrono::{DateTime, Utc};
 
 pub use memory::MemoryReplayCache;
+pub use session::{MemorySessionStore, SessionStore, StoreFuture};
 
 /// A store that could not answer (Redis down or slow). Callers fail closed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -472,8 +472,8 @@ impl Validator {
         &self,
         doc: &Document,
         env: &Envelope,
-        r_ok: Option<SigOk>,
-        a_ok: Option<SigOk>,
+        mut r_ok: Option<SigOk>,
+        mut a_ok: Option<SigOk>,
         now: DateTime<Utc>,
         line_ends: LineEnds,
     ) -> Result<ValidatedAssertion, TokenError> {
@@ -507,28 +507,21 @@ impl Validator {
         // pre-digest bytes, which are parsed; the streaming engine canonicalized and digested
         // exactly the strict reader's subtree, so the model reads that subtree (the engine
         // differential holds both to identical claims).
-        let (assertion, signed_xml) = match &a_ok {
-            Some(a) if a.engine == Engine::Streaming => (
-                parse_assertion(doc, env.token, env.version)?,
-                a.canonical.clone(),
-            ),
+        let assertion = match &a_ok {
+            Some(a) if a.engine == Engine::Streaming => {
+                parse_assertion(doc, env.token, env.version)?
+            }
             Some(a) => {
                 let cdoc = xml::parse(&a.canonical, &canon_opts)?;
                 let root = cdoc.root();
-                (
-                    parse_assertion(&cdoc, root, env.version)?,
-                    a.canonical.clone(),
-                )
+                parse_assertion(&cdoc, root, env.version)?
             }
             None => {
                 let r = r_ok
                     .as_ref()
                     .ok_or_else(|| TokenError::new(Reason::SigMissing, "no signature"))?;
                 if r.engine == Engine::Streaming {
-                    (
-                        parse_assertion(doc, env.token, env.version)?,
-                        r.canonical.clone(),
-                    )
+                    parse_assertion(doc, env.token, env.version)?
                 } else {
                     let cdoc = xml::parse(&r.canonical, &canon_opts)?;
                     let token = cdoc
@@ -537,10 +530,7 @@ impl Validator {
                         .ok_or_else(|| {
                             TokenError::new(Reason::TokCount, "no assertion in the signed Response")
                         })?;
-                    (
-                        parse_assertion(&cdoc, token, env.version)?,
-                        r.canonical.clone(),
-                    )
+                    parse_assertion(&cdoc, token, env.version)?
                 }
             }
         };
@@ -580,6 +570,12 @@ impl Validator {
                 signatures.push(summary(on, s, doc, env));
             }
         }
+        let issuer_arc = Arc::clone(&primary.issuer);
+        let signed_xml = match (&mut a_ok, &mut r_ok) {
+            (Some(a), _) => std::mem::take(&mut a.canonical),
+            (None, Some(r)) => std::mem::take(&mut r.canonical),
+            (None, None) => Vec::new(),
+        };
         let issuer_name = assertion
             .issuer
             .as_deref()
@@ -587,7 +583,7 @@ impl Validator {
             .trim()
             .to_owned();
         Ok(ValidatedAssertion {
-            issuer: Arc::clone(&primary.issuer),
+            issuer: issuer_arc,
             issuer_name,
             assertion,
             response: response.map(|(m, _)| m),

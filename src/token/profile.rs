@@ -18,14 +18,14 @@ use crate::trust::IssuerPolicy;
 use crate::xml::{Document, NodeId, NodeKind, XML_NS, is_ncname};
 
 /// Every ID-typed attribute value in the document, mapped to its element.
-pub struct IdMap {
-    map: HashMap<String, NodeId>,
+pub struct IdMap<'d> {
+    map: HashMap<&'d str, NodeId>,
 }
 
-impl IdMap {
+impl<'d> IdMap<'d> {
     /// Scans the whole document (`ID`, `AssertionID`, `Id`, `xml:id`, `wsu:Id`); a value seen
     /// twice is `sig.id_dup`.
-    pub fn scan(doc: &Document) -> Result<IdMap, TokenError> {
+    pub fn scan(doc: &'d Document) -> Result<IdMap<'d>, TokenError> {
         let mut map = HashMap::new();
         for n in doc.descendants(doc.root()) {
             if !doc.is_element(n) {
@@ -38,7 +38,7 @@ impl IdMap {
                     WSU => a.local == "Id",
                     _ => false,
                 };
-                if is_id && map.insert(a.value.to_owned(), n).is_some() {
+                if is_id && map.insert(a.value, n).is_some() {
                     return reject(
                         Reason::SigIdDup,
                         format!("ID {:?} appears more than once", a.value),
@@ -240,7 +240,7 @@ fn prefix_list(doc: &Document, method: NodeId) -> Result<Vec<String>, TokenError
 /// `sig.ref_count`, `sig.ref_uri`, `sig.ref_target`, `sig.transform`, `sig.c14n`, `sig.alg`.
 pub fn check(
     doc: &Document,
-    ids: &IdMap,
+    ids: &IdMap<'_>,
     element: NodeId,
     kind: Signed,
     signature: NodeId,

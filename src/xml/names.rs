@@ -22,6 +22,13 @@ fn is_name_char(c: char) -> bool {
 
 /// Whether `s` is an NCName (an XML Name without a colon).
 pub fn is_ncname(s: &str) -> bool {
+    // ASCII fast path (almost every name in a token).
+    let b = s.as_bytes();
+    if b.is_ascii() {
+        return matches!(b.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'_')
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'));
+    }
     let mut chars = s.chars();
     match chars.next() {
         Some(c) if is_name_start_char(c) => chars.all(is_name_char),

@@ -61,6 +61,10 @@ fn check_encoding(input: &[u8]) -> Result<&str, XmlError> {
             ),
         ));
     }
+    // SIMD validation; the standard library's only on failure, for the error offset.
+    if let Ok(s) = simdutf8::basic::from_utf8(body) {
+        return Ok(s);
+    }
     std::str::from_utf8(body).map_err(|e| {
         XmlError::new(
             Reason::XmlMalformed,
@@ -140,6 +144,8 @@ struct Builder<'a> {
     seen_root: bool,
     root_closed: bool,
     relative_ns: Option<(usize, String)>,
+    /// Reused buffer for one start tag's raw attributes.
+    attr_buf: Vec<(&'a str, std::borrow::Cow<'a, str>)>,
 }
 
 impl<'a> Builder<'a> {
@@ -175,6 +181,7 @@ impl<'a> Builder<'a> {
             seen_root: false,
             root_closed: false,
             relative_ns: None,
+            attr_buf: Vec::with_capacity(16),
         }
     }
 
@@ -536,17 +543,70 @@ impl<'a> Builder<'a> {
             ));
         }
 
-        // Pass 1: namespace declarations (they apply to this element and its attributes).
+        // One pass over the raw attributes; namespace declarations are applied first because
+        // they scope this element and its own attributes.
         self.scope_marks.push(self.scope.len());
         let decl_start = self.doc.ns_decls.len() as u32;
-        let mut count = 0usize;
-        let mut regular = 0usize;
-        for a in e.attributes().with_checks(true) {
+        let mut attr_buf = std::mem::take(&mut self.attr_buf);
+        attr_buf.clear();
+        let collected = self.collect_attrs(e, pos, &mut attr_buf);
+        let result = collected.and_then(|()| self.apply_attrs(&attr_buf, prefix, pos));
+        self.attr_buf = attr_buf;
+        let (ns, attr_start, decl_end) = result?;
+        let attr_end = self.doc.attrs.len() as u32;
+
+        let parent = *self.stack.last().unwrap_or(&NO_NODE);
+        let prefix = self.span_of(prefix);
+        let local = self.span_of(local);
+        let id = self.new_node(Node {
+            kind: NodeKind::Element,
+            parent,
+            first_child: NO_NODE,
+            last_child: NO_NODE,
+            next_sibling: NO_NODE,
+            prefix,
+            local,
+            ns,
+            attrs: attr_start..attr_end,
+            ns_decls: decl_start..decl_end,
+            offset: (pos + self.base) as u32,
+            depth: depth as u16,
+        })?;
+        self.link(parent, id);
+        if parent == NO_NODE {
+            self.doc.root = id;
+        }
+        self.stack.push(id);
+        if empty {
+            self.end();
+            if self.stack.is_empty() {
+                self.doc.root_end = self.empty_end(pos);
+            }
+        }
+        Ok(())
+    }
+
+    /// The same text as a slice of the input with the input's lifetime (quick-xml hands out
+    /// slices of the input tied to the event borrow).
+    fn reborrow(&self, s: &str) -> Option<&'a str> {
+        let addr = s.as_ptr() as usize;
+        let start = addr.checked_sub(self.src_addr)?;
+        self.src.get(start..start + s.len())
+    }
+
+    /// Collects the raw `(name, value)` pairs of a start tag.
+    fn collect_attrs(
+        &self,
+        e: &BytesStart<'a>,
+        pos: usize,
+        out: &mut Vec<(&'a str, std::borrow::Cow<'a, str>)>,
+    ) -> Result<(), XmlError> {
+        // Duplicates are checked on expanded names below (stricter than literal names).
+        for a in e.attributes().with_checks(false) {
             let a = a.map_err(|err| {
                 self.err(Reason::XmlMalformed, pos, format!("bad attribute: {err}"))
             })?;
-            count += 1;
-            if count > self.opts.limits.max_attrs {
+            if out.len() >= self.opts.limits.max_attrs {
                 return Err(self.err(
                     Reason::XmlLimits,
                     pos,
@@ -556,16 +616,47 @@ impl<'a> Builder<'a> {
                     ),
                 ));
             }
-            let key: &str = a.key.into_inner();
-            let is_default = key == "xmlns";
-            let declared = key.strip_prefix("xmlns:");
-            if !is_default && declared.is_none() {
-                regular += 1;
+            let key = self
+                .reborrow(a.key.into_inner())
+                .ok_or_else(|| self.err(Reason::XmlMalformed, pos, "attribute name"))?;
+            let value = match a.value {
+                std::borrow::Cow::Borrowed(v) => match self.reborrow(v) {
+                    Some(v) => std::borrow::Cow::Borrowed(v),
+                    None => std::borrow::Cow::Owned(v.to_owned()),
+                },
+                std::borrow::Cow::Owned(v) => std::borrow::Cow::Owned(v),
+            };
+            out.push((key, value));
+        }
+        Ok(())
+    }
+
+    /// Declares the namespaces, resolves the element's namespace and records the attributes.
+    /// Returns (element namespace, first attribute index, end of this element's declarations).
+    fn apply_attrs(
+        &mut self,
+        attrs: &[(&'a str, std::borrow::Cow<'a, str>)],
+        prefix: &str,
+        pos: usize,
+    ) -> Result<(Span, u32, u32), XmlError> {
+        for (key, raw) in attrs {
+            let is_default = *key == "xmlns";
+            let Some(p) = key.strip_prefix("xmlns:").or(is_default.then_some("")) else {
                 continue;
-            }
-            let value = normalize_attr(&a.value).map_err(|m| {
+            };
+            let value = normalize_attr(raw).map_err(|m| {
                 self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}"))
             })?;
+            if self.scope[*self.scope_marks.last().unwrap_or(&0)..]
+                .iter()
+                .any(|(dp, _)| self.span_str(*dp) == p)
+            {
+                return Err(self.err(
+                    Reason::XmlMalformed,
+                    pos,
+                    format!("namespace prefix {p:?} declared twice"),
+                ));
+            }
             if is_default {
                 if value == XML_NS || value == XMLNS_NS {
                     return Err(self.err(
@@ -577,7 +668,6 @@ impl<'a> Builder<'a> {
                 self.declare("", &value, pos)?;
                 continue;
             }
-            let p = declared.unwrap_or_default();
             if !super::names::is_ncname(p) {
                 return Err(self.err(Reason::XmlMalformed, pos, format!("invalid prefix {p:?}")));
             }
@@ -632,100 +722,62 @@ impl<'a> Builder<'a> {
             },
         };
 
-        // Pass 2: regular attributes.
         let attr_start = self.doc.attrs.len() as u32;
-        if regular > 0 {
-            for a in e.attributes().with_checks(false) {
-                let a = a.map_err(|err| {
-                    self.err(Reason::XmlMalformed, pos, format!("bad attribute: {err}"))
-                })?;
-                let key: &str = a.key.into_inner();
-                if key == "xmlns" || key.starts_with("xmlns:") {
-                    continue;
-                }
-                let (ap, al) = split_qname(key).ok_or_else(|| {
+        for (key, raw) in attrs {
+            if *key == "xmlns" || key.starts_with("xmlns:") {
+                continue;
+            }
+            let (ap, al) = split_qname(key).ok_or_else(|| {
+                self.err(
+                    Reason::XmlMalformed,
+                    pos,
+                    format!("invalid attribute name {key:?}"),
+                )
+            })?;
+            if ap == "xml" {
+                check_xml_attr(al, raw).map_err(|m| self.err(Reason::XmlMalformed, pos, m))?;
+            }
+            let ans = match ap {
+                "" => Span::default(),
+                "xml" => self.xml_ns,
+                _ => self.lookup(ap).filter(|u| u.len > 0).ok_or_else(|| {
                     self.err(
                         Reason::XmlMalformed,
                         pos,
-                        format!("invalid attribute name {key:?}"),
+                        format!("undeclared prefix {ap:?}"),
                     )
-                })?;
-                if ap == "xml" {
-                    check_xml_attr(al, &a.value)
-                        .map_err(|m| self.err(Reason::XmlMalformed, pos, m))?;
-                }
-                let ans = match ap {
-                    "" => Span::default(),
-                    "xml" => self.xml_ns,
-                    _ => self.lookup(ap).filter(|u| u.len > 0).ok_or_else(|| {
-                        self.err(
-                            Reason::XmlMalformed,
-                            pos,
-                            format!("undeclared prefix {ap:?}"),
-                        )
-                    })?,
-                };
-                let ns_str = self.span_str(ans);
-                let dup = self.doc.attrs[attr_start as usize..]
-                    .iter()
-                    .any(|x| self.span_str(x.local) == al && self.span_str(x.ns) == ns_str);
-                if dup {
-                    return Err(self.err(
-                        Reason::XmlMalformed,
-                        pos,
-                        format!("duplicate attribute {al:?}"),
-                    ));
-                }
-                let value_span = match &a.value {
-                    std::borrow::Cow::Borrowed(raw) if !needs_normalizing(raw) => self.span_of(raw),
-                    raw => {
-                        let v = normalize_attr(raw).map_err(|m| {
-                            self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}"))
-                        })?;
-                        self.push_str(&v)
-                    }
-                };
-                let prefix = self.span_of(ap);
-                let local = self.span_of(al);
-                self.doc.attrs.push(AttrRec {
-                    prefix,
-                    local,
-                    ns: ans,
-                    value: value_span,
-                });
+                })?,
+            };
+            let ns_str = self.span_str(ans);
+            let dup = self.doc.attrs[attr_start as usize..]
+                .iter()
+                .any(|x| self.span_str(x.local) == al && self.span_str(x.ns) == ns_str);
+            if dup {
+                return Err(self.err(
+                    Reason::XmlMalformed,
+                    pos,
+                    format!("duplicate attribute {al:?}"),
+                ));
             }
+            let value_span = match raw {
+                std::borrow::Cow::Borrowed(r) if !needs_normalizing(r) => self.span_of(r),
+                raw => {
+                    let v = normalize_attr(raw).map_err(|m| {
+                        self.err(Reason::XmlMalformed, pos, format!("attribute {key}: {m}"))
+                    })?;
+                    self.push_str(&v)
+                }
+            };
+            let prefix = self.span_of(ap);
+            let local = self.span_of(al);
+            self.doc.attrs.push(AttrRec {
+                prefix,
+                local,
+                ns: ans,
+                value: value_span,
+            });
         }
-        let attr_end = self.doc.attrs.len() as u32;
-
-        let parent = *self.stack.last().unwrap_or(&NO_NODE);
-        let prefix = self.span_of(prefix);
-        let local = self.span_of(local);
-        let id = self.new_node(Node {
-            kind: NodeKind::Element,
-            parent,
-            first_child: NO_NODE,
-            last_child: NO_NODE,
-            next_sibling: NO_NODE,
-            prefix,
-            local,
-            ns,
-            attrs: attr_start..attr_end,
-            ns_decls: decl_start..decl_end,
-            offset: (pos + self.base) as u32,
-            depth: depth as u16,
-        })?;
-        self.link(parent, id);
-        if parent == NO_NODE {
-            self.doc.root = id;
-        }
-        self.stack.push(id);
-        if empty {
-            self.end();
-            if self.stack.is_empty() {
-                self.doc.root_end = self.empty_end(pos);
-            }
-        }
-        Ok(())
+        Ok((ns, attr_start, decl_end))
     }
 
     /// End offset of an empty-element tag starting at `pos`.

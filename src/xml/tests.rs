@@ -67,6 +67,8 @@ fn reason_codes() {
         ("<r>&#0;</r>", "xml.malformed"),
         ("<r>&#X41;</r>", "xml.malformed"),
         ("<r a=\"1\" a=\"2\"/>", "xml.malformed"),
+        ("<r xmlns:p=\"urn:a\" xmlns:p=\"urn:b\"/>", "xml.malformed"),
+        ("<r xmlns=\"urn:a\" xmlns=\"urn:b\"/>", "xml.malformed"),
         (
             "<r xmlns:p=\"urn:x\" xmlns:q=\"urn:x\" p:a=\"1\" q:a=\"2\"/>",
             "xml.malformed",
