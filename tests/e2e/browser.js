@@ -31,26 +31,47 @@ function formFields(postData) {
 
 async function main() {
   const args = FLAGS.concat(plan.extra_args || []);
-  const browser = await chromium.launch({
+  const launch = {
     executablePath: plan.chromium || '/usr/bin/chromium',
     headless: true,
     chromiumSandbox: false,
     args,
     timeout: TIMEOUT,
-  });
+  };
+  const contextOptions = {
+    ignoreHTTPSErrors: !!plan.ignore_https_errors,
+    viewport: { width: 1000, height: 700 },
+  };
+  // Contexts made with newContext() are off-the-record profiles, which block third-party
+  // cookies by default (as Incognito windows do). A plan that needs a regular profile (the
+  // third-party cookie settings a user has) runs in one persistent context on the fresh
+  // user-data-dir it names.
+  let browser = null;
+  let persistent = null;
+  if (plan.user_data_dir) {
+    // The profile's settings, as a user would have chosen them (e.g. the third-party cookie
+    // setting: profile.cookie_controls_mode 0 = allow, 1 = block).
+    if (plan.preferences) {
+      fs.mkdirSync(path.join(plan.user_data_dir, 'Default'), { recursive: true });
+      fs.writeFileSync(path.join(plan.user_data_dir, 'Default', 'Preferences'), JSON.stringify(plan.preferences));
+    }
+    persistent = await chromium.launchPersistentContext(plan.user_data_dir, Object.assign({}, launch, contextOptions));
+  } else {
+    browser = await chromium.launch(launch);
+  }
   const contexts = new Map(); // name -> {context, page, nav, posts}
   const records = [];
   let error = null;
 
   async function getCtx(name) {
     if (contexts.has(name)) return contexts.get(name);
-    const context = await browser.newContext({
-      ignoreHTTPSErrors: !!plan.ignore_https_errors,
-      viewport: { width: 1000, height: 700 },
-    });
+    if (persistent && contexts.size > 0) throw new Error('a persistent-profile plan has one context');
+    const context = persistent || await browser.newContext(contextOptions);
     context.setDefaultTimeout(TIMEOUT);
     context.setDefaultNavigationTimeout(TIMEOUT);
     const state = { context, page: null, nav: [], posts: [], popups: [] };
+    const postOf = new Map();
+    const navOf = new Map();
     // Capture mode: no relying party listens; the token POST is recorded and answered here.
     for (const pattern of plan.capture_urls || []) {
       await context.route(pattern, (route) => route.fulfill({
@@ -59,14 +80,40 @@ async function main() {
     }
     context.on('request', (req) => {
       if (req.isNavigationRequest()) {
-        state.nav.push({ method: req.method(), url: req.url(), frame: req.frame() === state.page?.mainFrame() ? 'main' : 'sub' });
+        let where = 'popup';
+        try {
+          where = req.frame() === state.page?.mainFrame() ? 'main' : 'sub';
+        } catch (_) { /* a pop-up's first navigation has no frame yet */ }
+        const n = { method: req.method(), url: req.url(), frame: where };
+        state.nav.push(n);
+        navOf.set(req, n);
       }
       if (req.method() === 'POST' && (plan.record_posts || []).some((p) => req.url().includes(p))) {
-        state.posts.push({ url: req.url(), fields: formFields(req.postData()) });
+        const rec = { url: req.url(), fields: formFields(req.postData()) };
+        state.posts.push(rec);
+        postOf.set(req, rec);
       }
     });
+    // The relying party's answer to a recorded POST: status, redirect, reason header, cookies.
+    context.on('response', async (resp) => {
+      const n = navOf.get(resp.request());
+      if (n) {
+        n.status = resp.status();
+        const h = await resp.allHeaders().catch(() => ({}));
+        n.csp = h['content-security-policy'] || null;
+        n.xfo = h['x-frame-options'] || null;
+      }
+      const rec = postOf.get(resp.request());
+      if (!rec) return;
+      rec.status = resp.status();
+      const h = await resp.allHeaders().catch(() => ({}));
+      rec.location = h.location || null;
+      rec.reason = h['x-fedrp-reason'] || null;
+      rec.set_cookie = (await resp.headersArray().catch(() => []))
+        .filter((x) => x.name.toLowerCase() === 'set-cookie').map((x) => x.value);
+    });
     context.on('page', (p) => { if (state.page && p !== state.page) state.popups.push(p); });
-    state.page = await context.newPage();
+    state.page = persistent ? (context.pages()[0] || await context.newPage()) : await context.newPage();
     contexts.set(name, state);
     return state;
   }
@@ -126,6 +173,17 @@ async function main() {
       if (step.wait_url_prefix || step.wait_url_not_prefix) {
         await state.page.waitForURL(urlMatcher(step), { waitUntil: 'load' });
       }
+      if (step.wait_post) {
+        // The relying party has answered a POST (e.g. the frame's hand-off) and that frame's
+        // next document has loaded.
+        if (!state.posts.some((p) => p.url.includes(step.wait_post) && p.status)) {
+          await state.context.waitForEvent('response', (r) => r.request().method() === 'POST' && r.url().includes(step.wait_post));
+        }
+        if (step.wait_in_frame) {
+          const el = await state.page.locator(step.wait_in_frame).elementHandle();
+          await (await el.contentFrame()).waitForLoadState('load');
+        }
+      }
       if (step.wait_selector) {
         const where = step.wait_in_frame ? state.page.frameLocator(step.wait_in_frame) : state.page;
         await where.locator(step.wait_selector).first().waitFor();
@@ -178,6 +236,49 @@ async function main() {
         return { status: r.status, json, body: json ? undefined : t.slice(0, 2000) };
       }, step.url);
     },
+    // How many elements match (top level or in a frame), and the text of the first.
+    async count(state, step) {
+      const loc = target(state, step).locator(step.selector);
+      const n = await loc.count();
+      return { count: n, text: n ? await loc.first().innerText() : null };
+    },
+    // The URL the framed document (iframe `selector`) ended on once it has loaded, e.g.
+    // chrome-error://chromewebdata/ when the browser refused to frame it.
+    async frame_url(state, step) {
+      const el = await state.page.locator(step.selector).elementHandle();
+      const f = await el.contentFrame();
+      let blocked = null;
+      if (step.wait_prefix) {
+        // A navigation the browser refuses to render (frame-ancestors) ends the wait with
+        // net::ERR_BLOCKED_BY_RESPONSE; that is an answer, not a failure.
+        await f.waitForURL((u) => u.toString().startsWith(step.wait_prefix)).catch((e) => {
+          if (!String(e).includes('ERR_BLOCKED_BY_RESPONSE')) throw e;
+          blocked = 'net::ERR_BLOCKED_BY_RESPONSE';
+        });
+      }
+      await f.waitForLoadState('load');
+      return { frame_url: f.url(), blocked, navigations: state.nav };
+    },
+    // Runs `then` or `else` (lists of steps) depending on whether `selector` becomes visible
+    // (in `frame`, if given) before `other` does; both are waited for together.
+    async branch(state, step) {
+      const where = target(state, step);
+      const a = where.locator(step.selector).first();
+      const b = where.locator(step.other).first();
+      await a.or(b).waitFor();
+      const taken = (await a.isVisible()) ? 'then' : 'else';
+      const sub = [];
+      for (const s of step[taken] || []) {
+        const r = { op: s.op, ctx: s.ctx, label: s.label };
+        sub.push(r);
+        Object.assign(r, await ops[s.op](await getCtx(s.ctx || 'main'), s), { ok: true });
+      }
+      return { taken, steps: sub };
+    },
+    async add_cookies(state, step) {
+      await state.context.addCookies(step.cookies);
+      return {};
+    },
     async cookies(state, step) {
       return { cookies: await state.context.cookies(step.urls || []) };
     },
@@ -218,7 +319,7 @@ async function main() {
       break;
     }
   }
-  await browser.close();
+  await (persistent || browser).close();
   process.stdout.write(JSON.stringify({ steps: records, error }) + '\n');
 }
 

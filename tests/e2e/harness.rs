@@ -387,12 +387,9 @@ pub fn run_browser(name: &str, dir: &Path, mut plan: Value) -> Value {
         which(&["chromium", "chromium-browser"]),
     );
     plan["chromium"] = Value::String(chromium.display().to_string());
-    plan["failure_screenshot"] = Value::String(
-        artifacts_dir()
-            .join(format!("{name}-failure.png"))
-            .display()
-            .to_string(),
-    );
+    let failure_shot = artifacts_dir().join(format!("{name}-failure.png"));
+    let _ = fs::remove_file(&failure_shot);
+    plan["failure_screenshot"] = Value::String(failure_shot.display().to_string());
     let plan_path = dir.join(format!("{name}.plan.json"));
     write_json(&plan_path, &plan);
     let mut cmd = Command::new(node);

@@ -276,8 +276,8 @@ impl Ssp {
             let cfg = json!({
                 "base_url": format!("http://127.0.0.1:{port}/simplesaml/"),
                 "cert_dir": certs.display().to_string(),
-                "key_file": certs.join("idp-ssp.key").display().to_string(),
-                "cert_file": certs.join("idp-ssp.pem").display().to_string(),
+                "key_file": certs.join(format!("idp-ssp-{}.key", tenant.name())).display().to_string(),
+                "cert_file": certs.join(format!("idp-ssp-{}.pem", tenant.name())).display().to_string(),
                 "log_dir": t.join("log").display().to_string(),
                 "data_dir": t.join("data").display().to_string(),
                 "tmp_dir": t.join("tmp").display().to_string(),
@@ -450,12 +450,19 @@ pub fn ssp_entity(tenant: Tenant, protocol: &str) -> String {
 /// The Node IdP (`tests/e2e/node-idp.js`): one process, a path per tenant.
 pub struct NodeIdp {
     pub port: u16,
+    /// The HTTPS port of the same routes (host pages), when started `framed`.
+    pub tls_port: Option<u16>,
     _proc: Proc,
 }
 
 impl NodeIdp {
-    /// `wsfed_lifetime`: the token lifetime the wsfed tenant uses (see node-idp.js).
     pub fn start(dir: &Path, rp: &RpEndpoints) -> NodeIdp {
+        NodeIdp::start_with(dir, rp, false)
+    }
+
+    /// `framed`: the IdP lets itself be framed and keeps its session in a
+    /// `SameSite=None; Secure; Partitioned` cookie (see node-idp.js).
+    pub fn start_with(dir: &Path, rp: &RpEndpoints, framed: bool) -> NodeIdp {
         let node = harness::require_node_modules();
         let certs = harness::root().join("certs");
         let d = dir.join("node-idp");
@@ -466,7 +473,10 @@ impl NodeIdp {
                 json!({
                     "name": t.name(),
                     "display_name": format!("Node IdP ({})", t.name()),
-                    "entity_id": node_entity(*t),
+                    "entity_id": node_entity(*t, "wsfed"),
+                    "key": certs.join(format!("idp-node-{}.key", t.name())).display().to_string(),
+                    "cert": certs.join(format!("idp-node-{}.pem", t.name())).display().to_string(),
+                    "samlp_entity_id": node_entity(*t, "samlp"),
                     "users": t.users().iter().map(|u| json!({
                         "login": u.login,
                         "password": PASSWORD,
@@ -488,9 +498,14 @@ impl NodeIdp {
             .collect();
         let cfg = json!({
             "port": 0,
-            "key": certs.join("idp-node.key").display().to_string(),
-            "cert": certs.join("idp-node.pem").display().to_string(),
+            "framed": framed,
+            "host_tls": if framed {
+                json!({"cert": certs.join("rp-tls.pem"), "key": certs.join("rp-tls.key")})
+            } else {
+                Value::Null
+            },
             "rp_origins": [rp.origin],
+            "rp_cleanup_urls": [format!("{}?wa=wsignoutcleanup1.0", rp.wsfed())],
             "realms": realms,
             "tenants": tenants,
         });
@@ -501,18 +516,31 @@ impl NodeIdp {
             .arg(&cfg_path);
         let (mut proc, port) =
             Proc::spawn_until_line("node-idp", cmd, &d, "LISTENING ", Duration::from_secs(30));
-        let port: u16 = port.parse().expect("node-idp port");
+        let mut ports = port
+            .split(' ')
+            .map(|p| p.parse::<u16>().expect("node-idp port"));
+        let port = ports.next().expect("node-idp port");
+        let tls_port = ports.next();
         harness::wait_http(
             &format!("http://127.0.0.1:{port}/healthz"),
             200,
             Duration::from_secs(10),
             &mut [&mut proc],
         );
-        NodeIdp { port, _proc: proc }
+        NodeIdp {
+            port,
+            tls_port,
+            _proc: proc,
+        }
     }
 
     pub fn wsfed_url(&self, tenant: Tenant) -> String {
         format!("http://127.0.0.1:{}/{}/wsfed", self.port, tenant.name())
+    }
+
+    /// IdP-initiated sign-out (wsignoutcleanup1.0 to the relying party).
+    pub fn logout_url(&self, tenant: Tenant) -> String {
+        format!("http://127.0.0.1:{}/{}/logout", self.port, tenant.name())
     }
 
     pub fn samlp_url(&self, tenant: Tenant) -> String {
@@ -531,6 +559,14 @@ impl NodeIdp {
     }
 }
 
-pub fn node_entity(tenant: Tenant) -> String {
-    format!("urn:e2e:node:{}", tenant.name())
+/// The signing certificate of an IdP entity: `software` is `ssp` or `node`.
+pub fn idp_cert(software: &str, tenant: Tenant) -> PathBuf {
+    harness::root()
+        .join("certs")
+        .join(format!("idp-{software}-{}.pem", tenant.name()))
+}
+
+/// The Node IdP's entity ID for a tenant and protocol (`wsfed` or `samlp`).
+pub fn node_entity(tenant: Tenant, protocol: &str) -> String {
+    format!("urn:e2e:node:{}:{protocol}", tenant.name())
 }

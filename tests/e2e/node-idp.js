@@ -9,6 +9,7 @@
 //   GET  /T/wsfed?wa=wsignout1.0[&wreply=..]                  sign-out (ends the IdP session)
 //   GET  /T/samlp?SAMLRequest=..&RelayState=..                  SAML-P sign-in (HTTP-Redirect)
 //   POST /T/login                                               the login form's target
+//   GET  /T/logout                     IdP-initiated sign-out (wsignoutcleanup1.0 to the RPs)
 //   GET  /healthz
 // How a token is made depends on the relying party (as an ADFS relying-party trust does): the
 // realm's entry in config.realms chooses the token type and the signature algorithm.
@@ -25,8 +26,16 @@ const saml = require(require.resolve('saml', { paths: [path.dirname(require.reso
 const wsfedTemplates = require('wsfed/lib/templates');
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const key = fs.readFileSync(config.key);
-const cert = fs.readFileSync(config.cert);
+// Each tenant (IdP entity) signs with its own key.
+for (const t of config.tenants) {
+  t.keyPem = fs.readFileSync(t.key);
+  t.certPem = fs.readFileSync(t.cert);
+}
+
+// The IdP's session cookie. An IdP that lets itself be framed (config.framed) needs a
+// cross-site cookie there: SameSite=None; Secure; Partitioned (Chromium treats
+// http://127.0.0.1 as a secure context, so Secure cookies work over plain HTTP).
+const COOKIE_ATTRS = config.framed ? 'HttpOnly; SameSite=None; Secure; Partitioned' : 'HttpOnly; SameSite=Lax';
 
 const ALGS = {
   sha256: { signatureAlgorithm: 'rsa-sha256', digestAlgorithm: 'sha256' },
@@ -117,8 +126,8 @@ function wsfedSignIn(req, res, tenant, user) {
   const alg = ALGS[settings.alg];
   const common = {
     issuer: tenant.entity_id,
-    cert,
-    key,
+    cert: tenant.certPem,
+    key: tenant.keyPem,
     signatureAlgorithm: alg.signatureAlgorithm,
     digestAlgorithm: alg.digestAlgorithm,
     getUserFromRequest: () => user,
@@ -144,8 +153,8 @@ function wsfedSignIn(req, res, tenant, user) {
   saml.Saml20.create({
     signatureAlgorithm: alg.signatureAlgorithm,
     digestAlgorithm: alg.digestAlgorithm,
-    cert,
-    key,
+    cert: tenant.certPem,
+    key: tenant.keyPem,
     issuer: tenant.entity_id,
     lifetimeInSeconds: 3600,
     audiences: realm,
@@ -178,9 +187,9 @@ function samlpSignIn(req, res, tenant, user) {
     if (!allowedReply(acs)) return fail(res, 400, `ACS not allowed: ${acs}`);
     const alg = ALGS[settings.alg];
     samlp.auth({
-      issuer: tenant.entity_id,
-      cert,
-      key,
+      issuer: tenant.samlp_entity_id,
+      cert: tenant.certPem,
+      key: tenant.keyPem,
       signatureAlgorithm: alg.signatureAlgorithm,
       digestAlgorithm: alg.digestAlgorithm,
       signResponse: settings.samlp_sign !== 'assertion',
@@ -198,7 +207,24 @@ function samlpSignIn(req, res, tenant, user) {
 async function handle(req, res) {
   decorate(req, res);
   if (req.path === '/healthz') return res.send('ok');
-  const m = /^\/([a-z0-9-]+)\/(wsfed|samlp|login)$/.exec(req.path);
+  // A page of another site that frames a URL (the SharePoint page hosting an add-in part). It
+  // also frames /probe3p, whose unpartitioned third-party cookie tells whether the browser
+  // accepts third-party cookies at all.
+  if (req.path === '/host') {
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    return res.end(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Host page</title></head>
+<body style="font-family:sans-serif"><h1>Host page (${escapeHtml(req.headers.host || '')})</h1>
+<iframe id="app" src="${escapeHtml(req.query.src || 'about:blank')}" width="900" height="420" style="border:2px solid #36c"></iframe>
+<iframe id="probe3p" src="${escapeHtml(req.query.probe || 'about:blank')}" width="300" height="40"></iframe>
+</body></html>`);
+  }
+  if (req.path === '/probe3p') {
+    res.setHeader('Set-Cookie', ['e2e_3p_probe=1; Path=/; SameSite=None; Secure',
+      'e2e_chips_probe=1; Path=/; SameSite=None; Secure; Partitioned']);
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    return res.end('<!DOCTYPE html><p id="probe">third-party cookie probe</p>');
+  }
+  const m = /^\/([a-z0-9-]+)\/(wsfed|samlp|login|logout)$/.exec(req.path);
   const tenant = m && config.tenants.find((t) => t.name === m[1]);
   if (!tenant) return fail(res, 404, `no route ${req.method} ${req.path}`);
   const route = m[2];
@@ -209,14 +235,33 @@ async function handle(req, res) {
     const back = typeof form.return === 'string' && form.return.startsWith(`/${tenant.name}/`) ? form.return : `/${tenant.name}/wsfed`;
     if (!user) return loginPage(res, tenant, back, 'Wrong user name or password');
     res.statusCode = 303;
-    res.setHeader('Set-Cookie', `nodeidp_${tenant.name}=${encodeURIComponent(user.login)}; Path=/${tenant.name}/; HttpOnly; SameSite=Lax`);
+    res.setHeader('Set-Cookie', `nodeidp_${tenant.name}=${encodeURIComponent(user.login)}; Path=/${tenant.name}/; ${COOKIE_ATTRS}`);
     res.setHeader('Location', back);
     return res.end();
   }
   if (req.method !== 'GET') return fail(res, 405, 'method not allowed');
 
+  // IdP-initiated sign-out, as ADFS does it: end the IdP session and load every relying
+  // party's wsignoutcleanup1.0 URL as an image; `#signed-out` appears once all have answered.
+  if (route === 'logout') {
+    res.setHeader('Set-Cookie', `nodeidp_${tenant.name}=; Path=/${tenant.name}/; Max-Age=0; ${COOKIE_ATTRS}`);
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    const imgs = (config.rp_cleanup_urls || []).map((u) => `<img class="cleanup" alt="" width="1" height="1" src="${escapeHtml(u)}">`).join('');
+    return res.end(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Signing out</title></head><body>
+<h1>${escapeHtml(tenant.display_name)}</h1><p id="status">Signing out of the applications…</p>${imgs}
+<script>
+const imgs = Array.from(document.querySelectorAll('img.cleanup'));
+let left = imgs.length;
+function done() { document.getElementById('status').outerHTML = '<p id="signed-out">Signed out of ' + imgs.length + ' application(s)</p>'; }
+function one(ok) { return () => { if (!ok) document.body.insertAdjacentHTML('beforeend', '<p class="cleanup-failed">cleanup failed</p>'); if (--left === 0) done(); }; }
+if (left === 0) done();
+imgs.forEach((i) => { if (i.complete) { one(i.naturalWidth > 0)(); } else { i.onload = one(true); i.onerror = one(false); } });
+</script></body></html>`);
+  }
+
   if (route === 'wsfed' && req.query.wa === 'wsignout1.0') {
-    res.setHeader('Set-Cookie', `nodeidp_${tenant.name}=; Path=/${tenant.name}/; Max-Age=0; HttpOnly; SameSite=Lax`);
+    res.setHeader('Set-Cookie', `nodeidp_${tenant.name}=; Path=/${tenant.name}/; Max-Age=0; ${COOKIE_ATTRS}`);
     if (allowedReply(req.query.wreply)) {
       res.statusCode = 302;
       res.setHeader('Location', req.query.wreply);
@@ -232,13 +277,22 @@ async function handle(req, res) {
   return route === 'wsfed' ? wsfedSignIn(req, res, tenant, user) : samlpSignIn(req, res, tenant, user);
 }
 
-const server = http.createServer((req, res) => {
+const onRequest = (req, res) => {
   handle(req, res).catch((err) => fail(res, 500, String(err && err.stack ? err.stack : err)));
-});
+};
+const server = http.createServer(onRequest);
+// With config.host_tls, the same routes over HTTPS too (host pages must be https:// origins
+// to be allowed to frame fedrp).
+const tlsServer = config.host_tls
+  ? require('https').createServer({ key: fs.readFileSync(config.host_tls.key), cert: fs.readFileSync(config.host_tls.cert) }, onRequest)
+  : null;
 server.listen(config.port || 0, '127.0.0.1', () => {
-  process.stdout.write(`LISTENING ${server.address().port}\n`);
+  if (!tlsServer) return process.stdout.write(`LISTENING ${server.address().port}\n`);
+  tlsServer.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`LISTENING ${server.address().port} ${tlsServer.address().port}\n`);
+  });
 });
 // Stop promptly when the test harness ends us or closes our stdin.
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => process.exit(0));
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
