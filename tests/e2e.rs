@@ -328,7 +328,7 @@ fn screenshot(name: &str) -> String {
 /// `wsfed`), the login brings it back signed in, `/me` shows the FQN and groups; RP-initiated
 /// sign-out and IdP-initiated cleanup (wsignoutcleanup1.0) each end the session in the
 /// browser; neither a second browser context nor the old cookie replayed after sign-out gets
-/// the session.
+/// the session. The cleanup is also tried from an IdP page on another site (a known gap).
 #[test]
 fn browser_session_lifecycle() {
     let dir = harness::run_dir("browser_session_lifecycle");
@@ -382,6 +382,14 @@ fn browser_session_lifecycle() {
             {"op": "screenshot", "ctx": "a", "label": "shot-idp-logout", "path": screenshot("session-idp-cleanup")},
             {"op": "count", "ctx": "a", "label": "cleanup-failed", "selector": ".cleanup-failed"},
             {"op": "fetch", "ctx": "a", "label": "me-after-cleanup", "url": me},
+            // The same from an IdP on another site (http://localhost:<port>), as real IdPs are:
+            // the cleanup image is then a cross-site request.
+            {"op": "goto", "ctx": "a", "label": "reopen-2", "url": app, "wait_url_prefix": idp_prefix, "wait_selector": "#username"},
+            login("login-3"),
+            {"op": "fetch", "ctx": "a", "label": "me-3", "url": me},
+            {"op": "goto", "ctx": "a", "label": "idp-logout-cross-site", "url": node.logout_url(Tenant::K2).replace("127.0.0.1", "localhost"), "wait_selector": "#signed-out"},
+            {"op": "screenshot", "ctx": "a", "label": "shot-idp-logout-cross-site", "path": screenshot("session-idp-cleanup-cross-site")},
+            {"op": "fetch", "ctx": "a", "label": "me-after-cross-site-cleanup", "url": me},
         ],
     });
     let report = harness::run_browser("browser_session_lifecycle", &dir, plan);
@@ -486,6 +494,16 @@ fn browser_session_lifecycle() {
         "fedrp's wsignoutcleanup1.0 answer did not load as an image"
     );
     assert_eq!(step(&report, "me-after-cleanup")["status"], 401);
+    assert_eq!(step(&report, "me-3")["status"], 200);
+    // KNOWN GAP (reported): from an IdP on another site the cleanup image is a cross-site
+    // request, which does not carry the `SameSite=Lax` session cookie, so fedrp cannot tell
+    // which session to end and the session survives. ADFS loads wsignoutcleanup1.0 this way.
+    // When fedrp ends such sessions, this assertion fails: expect 401 here.
+    assert_eq!(
+        step(&report, "me-after-cross-site-cleanup")["status"],
+        200,
+        "cross-site IdP-initiated cleanup now ends the session: update this known gap"
+    );
 
     // The cookie from before the sign-out, replayed in a fresh context, is dead (the session
     // is revoked server-side, not only deleted in the browser).

@@ -13,7 +13,7 @@ const path = require('path');
 const { chromium } = require('playwright-core');
 
 const plan = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const TIMEOUT = plan.timeout_ms || 15000;
+const TIMEOUT = plan.timeout_ms || 30000;
 const MAX_NAVIGATIONS = plan.max_navigations || 12;
 
 // The flags the project runs Chromium with (playwright adds --headless, --no-sandbox through

@@ -367,6 +367,8 @@ impl Ssp {
         let mut cmd = Command::new(&nginx);
         cmd.arg("-p")
             .arg(&d)
+            .arg("-e")
+            .arg(d.join("nginx-error.log"))
             .arg("-c")
             .arg(&nginx_conf)
             .args(["-g", "daemon off;"]);
