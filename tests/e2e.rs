@@ -233,6 +233,14 @@ fn interop_matrix() {
             "{}: expected exactly one token POST, saw {posts:?}",
             case.id()
         );
+        let navs = login["navigations"].as_array().map_or(0, Vec::len);
+        if navs > 6 {
+            failures.push(format!(
+                "{}: {navs} navigations from the IdP's login back to fedrp (a loop?): {}",
+                case.id(),
+                login["navigations"]
+            ));
+        }
         let post = &posts[0];
         let (_, token) = matrix::posted_token(&post["fields"])
             .unwrap_or_else(|| panic!("{}: no wresult / SAMLResponse posted", case.id()));

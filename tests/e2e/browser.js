@@ -300,9 +300,10 @@ async function main() {
   for (const step of plan.steps) {
     const rec = { op: step.op, ctx: step.ctx, label: step.label };
     records.push(rec);
+    const t0 = Date.now();
     try {
       const state = await getCtx(step.ctx || 'main');
-      Object.assign(rec, await ops[step.op](state, step), { ok: true });
+      Object.assign(rec, await ops[step.op](state, step), { ok: true, ms: Date.now() - t0 });
     } catch (e) {
       rec.ok = false;
       rec.error = String(e && e.message ? e.message : e);
