@@ -38,10 +38,11 @@ const SSP_ADFS_NOTE: &str = "SimpleSAMLphp's `adfs` module writes SAML 1.1 asser
      `SubjectConfirmation`; fedrp requires a bearer confirmation (DESIGN §4), .NET WIF relying \
      parties do not. Reported to the lead as an open interop decision, not worked around";
 const SHA1_DEFECT_NOTE: &str = "fedrp defect (reported): an RSA-SHA1 token from a trusted issuer \
-     without the SHA-1 opt-in is refused, rightly, but `fedrp serve` names `sig.key_untrusted` \
-     (\"signed by an untrusted key\", listing only the opted-in issuers' keys) where the token \
-     core and the documented check order say `sig.alg`; with a key shared by two issuers it \
-     says `tok.issuer`";
+     without the SHA-1 opt-in is refused, rightly, but once several issuers are trusted the \
+     token core names `sig.key_untrusted` (\"signed by an untrusted key\", listing only the \
+     opted-in issuers' keys; `tok.issuer` when an opted-in issuer shares the key) instead of \
+     `sig.alg`, the code of the documented check order and of a single-issuer check; \
+     `fedrp serve` and `check-token --config` with the whole configuration both show it";
 const WSFED_LIFETIME_NOTE: &str = "`wsfed` with its default 8 h token lifetime: the `saml` 1.0.x \
      library under it stamps AuthenticationInstant = IssueInstant + lifetime (moment's `add` \
      mutates `now`), an authentication in the future, which fedrp refuses. The other `wsfed` \
