@@ -135,7 +135,14 @@ impl Idps {
                 NodeIdp::package_version("wsfed"),
                 NodeIdp::package_version("wsfed/node_modules/saml")
             ),
-            Software::NodeWsfed => format!("auth0 `wsfed` {}", NodeIdp::package_version("wsfed")),
+            Software::NodeWsfed => format!(
+                "auth0 `wsfed` {} ({} token lifetime)",
+                NodeIdp::package_version("wsfed"),
+                match case.realm.wsfed_lifetime {
+                    Some(s) => format!("{s} s"),
+                    None => "default 8 h".to_owned(),
+                }
+            ),
             Software::DevIdp => format!("fedrp {} development IdP", env!("CARGO_PKG_VERSION")),
             Software::NodeSamlp => format!(
                 "auth0 `samlp` {} (signs {})",
