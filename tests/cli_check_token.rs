@@ -322,9 +322,6 @@ fn config_supplies_trust_audiences_and_the_claim_mapping() {
         &cfg,
         format!(
             r#"
-[session]
-ephemeral_key = true
-
 [[issuers]]
 name = "adfs"
 entity_id = "https://idp-a.example.test/adfs/services/trust"

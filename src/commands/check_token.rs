@@ -60,8 +60,10 @@ fn execute(args: &CheckTokenArgs) -> Result<Outcome, UsageError> {
     // Trust, audiences and claim mappings: from --config, or from the flags.
     let (trust, mut audiences, mappings) = match &args.config {
         Some(path) => {
-            let config = Config::load(Some(path), &Config::env_overrides())
-                .map_err(|e| UsageError(e.to_string()))?;
+            // Offline checks never seal a session: do not insist on a session key.
+            let mut env = Config::env_overrides();
+            env.push(("FEDRP__SESSION__EPHEMERAL_KEY".into(), "true".into()));
+            let config = Config::load(Some(path), &env).map_err(|e| UsageError(e.to_string()))?;
             let mut issuers = Vec::new();
             let mut mappings = Vec::new();
             for i in &config.issuers {

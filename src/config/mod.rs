@@ -35,9 +35,24 @@ pub const DEV_CONFIG: &str = include_str!("dev.toml");
 /// `FEDRP__ISSUERS__0__ALLOW_UNSOLICITED=true`.
 pub const ENV_PREFIX: &str = "FEDRP__";
 
+/// Whether an origin is plain http on a loopback host (development host pages).
+fn is_loopback_http(origin: &str) -> bool {
+    let Some(host) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let host = host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
 /// Claim type of the Windows account name (`DOMAIN\user`).
 pub const CLAIM_WINDOWS_ACCOUNT_NAME: &str =
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/windowsaccountname";
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/windowsaccountname";
 /// Claim type of roles / groups.
 pub const CLAIM_ROLE: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
 
@@ -1152,6 +1167,7 @@ impl Validate {
             engine,
             require_signed_assertion: r.require_signed_assertion.unwrap_or(false),
             require_authn_statement: r.require_authn_statement.unwrap_or(true),
+            require_subject_confirmation: r.require_subject_confirmation.unwrap_or(true),
             ..Default::default()
         };
         for k in &keys {
@@ -1327,11 +1343,13 @@ impl Validate {
         let mut frame_ancestors = Vec::new();
         for (j, o) in r.frame_ancestors.iter().flatten().enumerate() {
             match origin_of(o) {
-                Ok(origin) if origin.starts_with("https://") => frame_ancestors.push(origin),
+                Ok(origin) if origin.starts_with("https://") || is_loopback_http(&origin) => {
+                    frame_ancestors.push(origin)
+                }
                 Ok(_) => self.err(
                     format!("realms[{i}].frame_ancestors[{j}]"),
                     format!("{o:?} is not https"),
-                    "framing origins must be https://",
+                    "framing origins must be https:// (http:// only for localhost / 127.0.0.1)",
                 ),
                 Err(m) => self.err(
                     format!("realms[{i}].frame_ancestors[{j}]"),

@@ -129,6 +129,7 @@ pub(crate) struct RawIssuer {
     pub allow_unsolicited: Option<bool>,
     pub require_signed_assertion: Option<bool>,
     pub require_authn_statement: Option<bool>,
+    pub require_subject_confirmation: Option<bool>,
     pub claims: Option<super::claims::ClaimsToml>,
 }
 
@@ -207,6 +208,7 @@ pub const KEYS: &[&str] = &[
     "issuers.allow_unsolicited",
     "issuers.require_signed_assertion",
     "issuers.require_authn_statement",
+    "issuers.require_subject_confirmation",
     "issuers.claims",
     "realms.name",
     "realms.realm",

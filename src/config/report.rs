@@ -49,6 +49,7 @@ pub fn to_json(c: &Config) -> Value {
                 "allow_unsolicited": i.allow_unsolicited,
                 "require_signed_assertion": i.policy.require_signed_assertion,
                 "require_authn_statement": i.policy.require_authn_statement,
+                "require_subject_confirmation": i.policy.require_subject_confirmation,
                 "claims": {
                     "label": i.claims.label.as_str(),
                     "identity": i.claims.identity.iter().map(|s| s.describe()).collect::<Vec<_>>(),

@@ -133,7 +133,8 @@ fn every_raw_key_is_a_real_field() {
             | "check_cert_validity"
             | "allow_unsolicited"
             | "require_signed_assertion"
-            | "require_authn_statement" => "true",
+            | "require_authn_statement"
+            | "require_subject_confirmation" => "true",
             "keys" | "key_files" | "allowed_origins" | "groups" | "trust_files" | "thumbprints"
             | "extra_audiences" | "path_prefixes" | "issuers" | "frame_ancestors"
                 if parts.last() != Some(&"claims") =>
@@ -343,4 +344,13 @@ fn secrets_are_redacted_in_the_report() {
     assert!(text.contains("[redacted]"));
     assert!(text.contains("sha256"));
     assert!(format!("{:?}", c.session).contains("[redacted]"));
+}
+
+#[test]
+fn framing_origins_are_https_or_loopback_http() {
+    assert!(super::is_loopback_http("http://localhost:8443"));
+    assert!(super::is_loopback_http("http://127.0.0.1"));
+    assert!(!super::is_loopback_http("http://contoso.sharepoint.com"));
+    assert!(!super::is_loopback_http("http://localhost.evil.example"));
+    assert!(!super::is_loopback_http("https://localhost"));
 }

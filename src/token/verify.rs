@@ -172,7 +172,13 @@ pub(crate) fn verify_signature(
     let mut tried_any = false;
     let mut tried: Vec<String> = Vec::new();
     for issuer in order {
+        // The issuer the token names decides the algorithm policy: its refusal is the answer
+        // (never "try another issuer's keys" and report an untrusted key).
+        let named = matches!((issuer.name(), issuer_hint), (Some(n), Some(h)) if n == h);
         if let Err(e) = check_policy(p, &issuer.policy) {
+            if named {
+                return Err(e.into());
+            }
             first_policy_error.get_or_insert(e);
             continue;
         }
@@ -181,7 +187,7 @@ pub(crate) fn verify_signature(
             continue;
         }
         if !keys.iter().any(|k| k.key_type() == Some(p.sig_alg.key)) {
-            first_policy_error.get_or_insert(TokenError::new(
+            let e = TokenError::new(
                 Reason::SigAlg,
                 format!(
                     "{} signature, but the issuer's keys are {}",
@@ -191,7 +197,11 @@ pub(crate) fn verify_signature(
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            ));
+            );
+            if named {
+                return Err(e.into());
+            }
+            first_policy_error.get_or_insert(e);
             continue;
         }
         tried_any = true;

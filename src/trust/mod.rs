@@ -59,6 +59,10 @@ pub struct IssuerPolicy {
     /// Require an authentication statement (off only for STSes that issue attribute-only
     /// tokens, such as custom WIF or CXF STSes).
     pub require_authn_statement: bool,
+    /// Require a bearer SubjectConfirmation. Off only for IdPs that issue WS-Fed SAML 1.1
+    /// assertions with no SubjectConfirmation at all (SimpleSAMLphp's `adfs` module); a
+    /// confirmation that is present must still be bearer.
+    pub require_subject_confirmation: bool,
 }
 
 impl Default for IssuerPolicy {
@@ -71,6 +75,7 @@ impl Default for IssuerPolicy {
             engine: Engine::default(),
             require_signed_assertion: false,
             require_authn_statement: true,
+            require_subject_confirmation: true,
         }
     }
 }

@@ -44,13 +44,6 @@ pub enum Expect {
     Accept,
     /// Refused with this reason code; the note says why (it goes into the matrix).
     Refuse(&'static str, &'static str),
-    /// Refused, but `fedrp serve` names another reason code than the token core: a known fedrp
-    /// defect (the note says which), pinned so that its fix shows up here.
-    RefuseServedDefect {
-        core: &'static str,
-        served: &'static str,
-        note: &'static str,
-    },
 }
 
 /// One row: an IdP endpoint, a user, the realm (token type and algorithm at the IdP).
@@ -249,16 +242,10 @@ pub fn describe(o: &Outcome) -> String {
     }
 }
 
-/// Compares an outcome (`served`: fedrp serve's, else check-token's) with the row's
-/// expectation; returns the mismatch, if any.
-pub fn mismatch(case: &Case, o: &Outcome, served: bool) -> Option<String> {
-    let expect = match &case.expect {
-        Expect::RefuseServedDefect {
-            core, served: s, ..
-        } => Expect::Refuse(if served { s } else { core }, ""),
-        e => e.clone(),
-    };
-    match &expect {
+/// Compares an outcome (fedrp serve's or check-token's: both must give the row's answer) with
+/// the row's expectation; returns the mismatch, if any.
+pub fn mismatch(case: &Case, o: &Outcome) -> Option<String> {
+    match &case.expect {
         Expect::Accept => {
             let want_groups: Vec<String> = case
                 .user
@@ -283,7 +270,7 @@ pub fn mismatch(case: &Case, o: &Outcome, served: bool) -> Option<String> {
             }
             None
         }
-        Expect::Refuse(code, _) | Expect::RefuseServedDefect { core: code, .. } => {
+        Expect::Refuse(code, _) => {
             if o.accepted || o.code.as_deref() != Some(code) {
                 Some(format!("expected refused `{code}`, got {}", o.result))
             } else {
@@ -313,9 +300,7 @@ pub fn render(lines: &[Line]) -> String {
     let mut notes: Vec<&str> = Vec::new();
     for l in lines {
         let note = match &l.case.expect {
-            Expect::Refuse(_, note) | Expect::RefuseServedDefect { note, .. }
-                if !note.is_empty() =>
-            {
+            Expect::Refuse(_, note) if !note.is_empty() => {
                 let n = match notes.iter().position(|x| x == note) {
                     Some(i) => i + 1,
                     None => {

@@ -29,6 +29,8 @@ pub struct IssuerSpec {
     pub signin_url: String,
     pub trust_file: String,
     pub tenant: Tenant,
+    /// `require_subject_confirmation` (false only for SimpleSAMLphp's `adfs` module).
+    pub require_subject_confirmation: bool,
 }
 
 impl IssuerSpec {
@@ -41,6 +43,7 @@ impl IssuerSpec {
             "signin_url": self.signin_url,
             "trust_files": [self.trust_file],
             "allow_sha1": self.tenant.allow_sha1(),
+            "require_subject_confirmation": self.require_subject_confirmation,
             "claims": claims(self.tenant),
         })
     }
@@ -74,6 +77,9 @@ pub fn live_issuers(ssp: Option<&Ssp>, node: Option<&NodeIdp>) -> Vec<IssuerSpec
                 signin_url: ssp.wsfed_url(t),
                 trust_file: idps::idp_cert("ssp", t).display().to_string(),
                 tenant: t,
+                // SimpleSAMLphp's adfs module writes SAML 1.1 assertions without any
+                // SubjectConfirmation: the documented per-issuer waiver.
+                require_subject_confirmation: false,
             });
             v.push(IssuerSpec {
                 name: format!("ssp-saml2-{}", t.name()),
@@ -82,6 +88,7 @@ pub fn live_issuers(ssp: Option<&Ssp>, node: Option<&NodeIdp>) -> Vec<IssuerSpec
                 signin_url: ssp.saml2_sso_url(t),
                 trust_file: idps::idp_cert("ssp", t).display().to_string(),
                 tenant: t,
+                require_subject_confirmation: true,
             });
         }
         if let Some(node) = node {
@@ -92,6 +99,7 @@ pub fn live_issuers(ssp: Option<&Ssp>, node: Option<&NodeIdp>) -> Vec<IssuerSpec
                 signin_url: node.samlp_url(t),
                 trust_file: idps::idp_cert("node", t).display().to_string(),
                 tenant: t,
+                require_subject_confirmation: true,
             });
             v.push(IssuerSpec {
                 name: format!("node-wsfed-{}", t.name()),
@@ -100,6 +108,7 @@ pub fn live_issuers(ssp: Option<&Ssp>, node: Option<&NodeIdp>) -> Vec<IssuerSpec
                 signin_url: node.wsfed_url(t),
                 trust_file: idps::idp_cert("node", t).display().to_string(),
                 tenant: t,
+                require_subject_confirmation: true,
             });
         }
     }
@@ -137,11 +146,9 @@ pub fn dev_user_index(user: &idps::User) -> usize {
 
 /// The issuer block trusting the co-hosted development IdP (K2 mapping).
 pub fn dev_issuer() -> Value {
-    let mut claims = claims(Tenant::K2);
-    // The development IdP writes the Windows account name with the xmlsoap.org claim type
-    // (src/config: CLAIM_WINDOWS_ACCOUNT_NAME), not ADFS's schemas.microsoft.com one.
-    claims["identity"]["claim"] =
-        json!("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/windowsaccountname");
+    // The development IdP writes the Windows account name with ADFS's claim type, as the
+    // K2 mapping expects.
+    let claims = claims(Tenant::K2);
     json!({
         "name": "dev",
         "display_name": "fedrp development IdP",
