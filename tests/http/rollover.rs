@@ -570,3 +570,29 @@ fn check_config_shows_the_trust_state() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("ERROR: issuer adfs: no trusted key"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_metadata_server_certificate_is_verified() {
+    let k = keys();
+    let server = MdServer::start(Serve::Doc(md(&[&k.old], None, None)));
+    let dir = temp_dir("tls");
+    // Without metadata_ca_file the self-signed server certificate is not trusted.
+    let text: String = config(&server, &dir.join("md.xml"), "")
+        .lines()
+        .filter(|l| !l.starts_with("metadata_ca_file"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let config = fedrp::config::Config::from_toml(&text, &root(), None, &[]).unwrap();
+    let clock: Arc<dyn fedrp::http::Clock> = Arc::new(fedrp::http::FixedClock::new(t0()));
+    let m = fedrp::refresh::TrustManager::new(&config, clock, true);
+    let errors = m.startup_errors();
+    assert!(
+        errors.len() == 1 && errors[0].contains("certificate verify failed"),
+        "{errors:?}"
+    );
+    assert!(
+        !dir.join("md.xml").exists(),
+        "nothing is written from a refused fetch"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
