@@ -50,6 +50,18 @@ pub fn to_json(c: &Config) -> Value {
                 "require_signed_assertion": i.policy.require_signed_assertion,
                 "require_authn_statement": i.policy.require_authn_statement,
                 "require_subject_confirmation": i.policy.require_subject_confirmation,
+                "metadata": i.metadata.as_ref().map(|m| json!({
+                    "url": m.url.as_ref().map(|u| u.to_string()),
+                    "file": m.file.as_ref().map(|f| f.display().to_string()),
+                    "allow_http": m.allow_http,
+                    "ca_file": m.ca_file.as_ref().map(|f| f.display().to_string()),
+                    "signing_certs": m.signing_keys.iter().map(|k| k.thumbprint_sha256()).collect::<Vec<_>>(),
+                    "refresh_secs": m.refresh.as_secs(),
+                    "min_refresh_secs": m.min_refresh.as_secs(),
+                    "timeout_secs": m.timeout.as_secs(),
+                    "max_bytes": m.max_bytes,
+                })),
+                "key_expiry_warning_days": i.key_expiry_warning.num_days(),
                 "claims": {
                     "label": i.claims.label.as_str(),
                     "identity": i.claims.identity.iter().map(|s| s.describe()).collect::<Vec<_>>(),

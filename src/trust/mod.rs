@@ -80,7 +80,8 @@ impl Default for IssuerPolicy {
     }
 }
 
-/// A trusted issuer. It always has at least one key or thumbprint pin.
+/// A trusted issuer. It always has at least one key or thumbprint pin, except a
+/// [`TrustedIssuer::withdrawn`] one, which trusts nothing.
 #[derive(Clone, Debug)]
 pub struct TrustedIssuer {
     name: Option<String>,
@@ -127,30 +128,82 @@ impl TrustedIssuer {
     pub fn thumbprints(&self) -> &[Thumbprint] {
         &self.thumbprints
     }
+
+    /// An issuer that trusts no key at all: every signature it is asked about fails. Used only
+    /// when an issuer's metadata-derived trust has lapsed (its `validUntil` passed without a
+    /// newer document) and nothing else is pinned for it.
+    pub fn withdrawn(name: Option<String>, policy: IssuerPolicy) -> TrustedIssuer {
+        TrustedIssuer {
+            name,
+            keys: Vec::new(),
+            thumbprints: Vec::new(),
+            policy,
+        }
+    }
 }
 
-/// The set of trusted issuers, shared read-only by every validation.
+/// One trusted issuer whose keys can be replaced while fedrp runs (metadata refresh, key
+/// rollover). Readers take a snapshot ([`IssuerSlot::load`]) without a lock; a writer replaces the
+/// whole [`TrustedIssuer`] at once ([`IssuerSlot::store`]), so a validation sees either the old
+/// or the new key set, never a mixture.
+#[derive(Debug)]
+pub struct IssuerSlot {
+    current: arc_swap::ArcSwap<TrustedIssuer>,
+}
+
+impl IssuerSlot {
+    /// A slot holding `issuer`.
+    pub fn new(issuer: TrustedIssuer) -> Arc<IssuerSlot> {
+        Arc::new(IssuerSlot {
+            current: arc_swap::ArcSwap::from_pointee(issuer),
+        })
+    }
+
+    /// The issuer as it is now (lock-free).
+    pub fn load(&self) -> Arc<TrustedIssuer> {
+        self.current.load_full()
+    }
+
+    /// Replaces the issuer atomically; validations already running keep the old snapshot.
+    pub fn store(&self, issuer: TrustedIssuer) {
+        self.current.store(Arc::new(issuer));
+    }
+}
+
+/// The set of trusted issuers, shared by every validation. Each issuer lives in an
+/// [`IssuerSlot`], so several stores (one per realm and binding) can share an issuer and all see
+/// its refreshed keys at once.
 #[derive(Clone, Debug, Default)]
 pub struct TrustStore {
-    issuers: Vec<Arc<TrustedIssuer>>,
+    slots: Vec<Arc<IssuerSlot>>,
 }
 
 impl TrustStore {
-    /// From issuers.
+    /// From issuers (each in a slot of its own).
     pub fn new(issuers: Vec<TrustedIssuer>) -> TrustStore {
         TrustStore {
-            issuers: issuers.into_iter().map(Arc::new).collect(),
+            slots: issuers.into_iter().map(IssuerSlot::new).collect(),
         }
     }
 
-    /// All issuers.
-    pub fn issuers(&self) -> &[Arc<TrustedIssuer>] {
-        &self.issuers
+    /// From shared slots.
+    pub fn from_slots(slots: Vec<Arc<IssuerSlot>>) -> TrustStore {
+        TrustStore { slots }
+    }
+
+    /// A snapshot of every issuer, in store order (what one validation uses throughout).
+    pub fn issuers(&self) -> Vec<Arc<TrustedIssuer>> {
+        self.slots.iter().map(|s| s.load()).collect()
+    }
+
+    /// The slots.
+    pub fn slots(&self) -> &[Arc<IssuerSlot>] {
+        &self.slots
     }
 
     /// Whether no issuer is configured.
     pub fn is_empty(&self) -> bool {
-        self.issuers.is_empty()
+        self.slots.is_empty()
     }
 }
 

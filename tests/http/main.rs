@@ -13,6 +13,7 @@ mod endpoints;
 mod fixtures;
 mod helpers;
 mod iframe;
+mod rollover;
 mod signin;
 mod signout;
 mod tls;
