@@ -13,10 +13,11 @@ pub use metadata::{EntityMetadata, Metadata};
 /// Which engine verifies XML signatures for an issuer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Engine {
-    /// libxmlsec1 (the reference engine).
-    #[default]
+    /// libxmlsec1 (the reference engine, the oracle the streaming engine is tested against).
     Xmlsec,
-    /// The pure-Rust streaming engine.
+    /// The pure-Rust streaming engine (the default: it matched libxmlsec1 on every fixture,
+    /// public vector and mutation, and through an hour of differential fuzzing).
+    #[default]
     Streaming,
 }
 
