@@ -494,3 +494,111 @@ pub fn differential(
         Err(format!("xmlsec: {a:?}\nstreaming: {b:?}"))
     }
 }
+
+/// The fixed scene every fuzz target and its regression test run in: the test IdP's trust
+/// (`certs/idp-a.pem`), both engines configured alike, a clock inside the fixtures' lifetime
+/// and the accepted baseline tokens of `fixtures/tokens/baseline`.
+pub struct Harness {
+    /// The libxmlsec1 reference engine.
+    pub xmlsec: Validator,
+    /// The streaming engine.
+    pub streaming: Validator,
+    /// Validation time.
+    pub now: DateTime<Utc>,
+    /// Accepted baseline tokens (posted bytes).
+    pub baselines: Vec<Vec<u8>>,
+}
+
+impl Harness {
+    /// Loads the scene from the repository at `root`. Panics on a broken checkout: this is
+    /// test scaffolding, never run by the server.
+    #[allow(clippy::expect_used, clippy::unwrap_used)]
+    pub fn load(root: &std::path::Path) -> Harness {
+        use crate::token::Policy;
+        use crate::trust::{Engine, IssuerPolicy, TrustStore, TrustedIssuer, load_trust_file};
+
+        let validator = |engine: Engine| {
+            let (keys, _) =
+                load_trust_file(&root.join("certs/idp-a.pem")).expect("certs/idp-a.pem");
+            let issuer = TrustedIssuer::new(
+                Some("https://idp-a.example.test/adfs/services/trust".into()),
+                keys,
+                Vec::new(),
+                IssuerPolicy {
+                    allow_sha1: true,
+                    engine,
+                    ..Default::default()
+                },
+            )
+            .expect("issuer");
+            let policy = Policy {
+                audiences: vec!["urn:fedrp:test".into(), "https://rp.example.test/".into()],
+                recipient: Some("https://rp.example.test/signin-saml".into()),
+                engine_override: Some(engine),
+                ..Default::default()
+            };
+            Validator::new(TrustStore::new(vec![issuer]), policy).expect("validator")
+        };
+        let now = DateTime::parse_from_rfc3339("2027-01-01T00:05:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let xmlsec = validator(Engine::Xmlsec);
+        let streaming = validator(Engine::Streaming);
+        let dir = root.join("fixtures/tokens/baseline");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("fixtures/tokens/baseline")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+            .collect();
+        files.sort();
+        let baselines: Vec<Vec<u8>> = files
+            .iter()
+            .map(|f| std::fs::read(f).expect("baseline token"))
+            .filter(|b| streaming.validate(b, Binding::Any, now).is_ok())
+            .collect();
+        assert!(!baselines.is_empty(), "no accepted baseline token");
+        Harness {
+            xmlsec,
+            streaming,
+            now,
+            baselines,
+        }
+    }
+
+    /// The `validate` target: arbitrary bytes into both engines; `Err` on disagreement.
+    pub fn check_bytes(&self, data: &[u8]) -> Result<(), String> {
+        differential(&self.xmlsec, &self.streaming, data, Binding::Any, self.now).map(drop)
+    }
+
+    /// The `differential` target: `data[0]` picks a baseline, each following 8-byte chunk (up
+    /// to four) seeds one [`mutate`] step. The engines must agree on the mutant, and an
+    /// accepted mutant must carry exactly the baseline's signed content and claims.
+    pub fn check_mutant(&self, data: &[u8]) -> Result<(), String> {
+        if data.len() < 3 {
+            return Ok(());
+        }
+        let base = &self.baselines[data[0] as usize % self.baselines.len()];
+        let mut m = base.clone();
+        for chunk in data[1..].chunks(8).take(4) {
+            let mut seed = [0u8; 8];
+            seed[..chunk.len()].copy_from_slice(chunk);
+            m = mutate(&m, &mut Rng::new(u64::from_le_bytes(seed)));
+        }
+        let mutant = || String::from_utf8_lossy(&m).into_owned();
+        match differential(&self.xmlsec, &self.streaming, &m, Binding::Any, self.now) {
+            Err(e) => Err(format!("engines disagree:\n{e}\n--- mutant:\n{}", mutant())),
+            Ok(Verdict::Accept { signed, claims, .. }) => {
+                match Verdict::of(&self.streaming.validate(base, Binding::Any, self.now)) {
+                    Verdict::Accept {
+                        signed: s0,
+                        claims: c0,
+                        ..
+                    } if s0 == signed && c0 == claims => Ok(()),
+                    _ => Err(format!("accepted changed content:\n{}", mutant())),
+                }
+            }
+            Ok(Verdict::Reject(_)) => Ok(()),
+        }
+    }
+}

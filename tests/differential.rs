@@ -244,3 +244,38 @@ fn engines_agree_on_mutations_and_never_accept_changed_content() {
         failures.join("\n\n")
     );
 }
+
+/// Every input the fuzz targets ever failed on stays fixed: `fuzz/regressions/validate/` holds
+/// raw inputs for the `validate` target, `fuzz/regressions/differential/` mutation seeds for
+/// the `differential` target. Both replay through the same `fedrp::fuzzing::Harness` the
+/// targets use.
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let harness = fedrp::fuzzing::Harness::load(&root());
+    let mut failures = Vec::new();
+    let mut seen = 0;
+    for (target, check) in [
+        (
+            "validate",
+            fedrp::fuzzing::Harness::check_bytes as fn(&_, &[u8]) -> Result<(), String>,
+        ),
+        ("differential", fedrp::fuzzing::Harness::check_mutant),
+    ] {
+        let dir = root().join("fuzz/regressions").join(target);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+            .collect();
+        files.sort();
+        for f in files {
+            seen += 1;
+            if let Err(e) = check(&harness, &std::fs::read(&f).unwrap()) {
+                failures.push(format!("{}:\n{e}", f.display()));
+            }
+        }
+    }
+    assert!(seen > 0, "no regression inputs found");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -1,17 +1,15 @@
 //! Arbitrary bytes into the verify entry point, through both engines: never a panic, never a
-//! disagreement.
+//! disagreement (`fedrp::fuzzing::Harness::check_bytes`). Crashes worth keeping go to
+//! `fuzz/regressions/validate/`, which `tests/differential.rs` replays.
 #![no_main]
 
 #[path = "common.rs"]
 mod common;
 
-use fedrp::fuzzing::differential;
-use fedrp::token::Binding;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let s = common::setup();
-    if let Err(e) = differential(&s.xmlsec, &s.streaming, data, Binding::Any, s.now) {
+    if let Err(e) = common::setup().check_bytes(data) {
         panic!("engines disagree:\n{e}");
     }
 });
