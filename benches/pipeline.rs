@@ -98,38 +98,43 @@ fn stages(c: &mut Criterion) {
                 openssl::hash::hash(prof.digest_alg.md(), &out).expect("hash")
             })
         });
-        let key = streaming.trust().issuers()[0].keys()[0].public.clone();
-        g.bench_function("signedinfo+signature", |b| {
-            b.iter(|| {
-                let mut si = Vec::with_capacity(1024);
-                canonicalize(
-                    &doc,
-                    prof.signed_info,
-                    None,
-                    prof.c14n,
-                    &prof.c14n_prefixes,
-                    &mut si,
-                );
-                let mut v =
-                    openssl::sign::Verifier::new(prof.sig_alg.hash.md(), &key).expect("verifier");
-                v.update(&si).expect("update");
-                assert!(v.verify(&prof.signature_value).expect("verify"));
-            })
+        let key = streaming.trust().issuers()[0].keys()[0].clone();
+        g.bench_function("c14n+digest+signature", |b| {
+            b.iter(
+                || match fedrp::dsig::verify(&doc, &prof, &[&key]).expect("verify") {
+                    fedrp::dsig::Outcome::Verified { .. } => {}
+                    other => panic!("{other:?}"),
+                },
+            )
+        });
+        let path = doc.element_path(prof.element);
+        let pkeys = [&key.public];
+        let req = fedrp::xmlsec::VerifyRequest {
+            xml: &bytes,
+            target_path: &path,
+            target_name: (doc.ns(prof.element), doc.local(prof.element)),
+            id_attr: match prof.kind {
+                Signed::Assertion11 => fedrp::xmlsec::IdAttr::AssertionId,
+                _ => fedrp::xmlsec::IdAttr::Id,
+            },
+            id_value: &prof.id,
+            element_count: doc.element_count(),
+            keys: &pkeys,
+            policy: fedrp::xmlsec::AlgorithmPolicy::default(),
+        };
+        g.bench_function("libxmlsec1-verify", |b| {
+            b.iter(|| fedrp::xmlsec::verify(&req).expect("xmlsec"))
         });
         let validated = streaming
             .validate(&bytes, Binding::Any, now)
             .expect("valid");
-        let canonical = validated.signed_xml().to_vec();
         g.bench_function("assertion-model", |b| {
-            b.iter(|| {
-                let cdoc = xml::parse(black_box(&canonical), &opts).expect("canonical");
-                match validated.saml_version() {
-                    fedrp::token::SamlVersion::V1_1 => {
-                        fedrp::token::saml11::parse_assertion(&cdoc, cdoc.root()).expect("model")
-                    }
-                    fedrp::token::SamlVersion::V2_0 => {
-                        fedrp::token::saml20::parse_assertion(&cdoc, cdoc.root()).expect("model")
-                    }
+            b.iter(|| match validated.saml_version() {
+                fedrp::token::SamlVersion::V1_1 => {
+                    fedrp::token::saml11::parse_assertion(&doc, env.token).expect("model")
+                }
+                fedrp::token::SamlVersion::V2_0 => {
+                    fedrp::token::saml20::parse_assertion(&doc, env.token).expect("model")
                 }
             })
         });

@@ -27,6 +27,12 @@ rsa_key rp-enc 2048;    self_signed rp-enc    fedrp-test-rp-enc
 # --- the built-in development IdP of fedrp (`fedrp dev-idp`, `fedrp serve` dev setup) -----------
 rsa_key dev-idp 2048;   self_signed dev-idp   fedrp-dev-idp
 
+# --- the live IdPs of the end-to-end tests (tests/e2e.rs): one key per IdP entity -------------
+# (SimpleSAMLphp and Node, each with the tenants k2, aad, sql)
+for sw in ssp node; do
+  for t in k2 aad sql; do rsa_key "idp-$sw-$t" 2048; self_signed "idp-$sw-$t" "fedrp-e2e-$sw-$t"; done
+done
+
 # --- local HTTPS -------------------------------------------------------------------------------
 rsa_key rp-tls 2048
 openssl req -x509 -new -key rp-tls.key -sha256 -days "$DAYS" -subj "/CN=localhost" \

@@ -53,6 +53,9 @@ pub struct ConfigArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Do not fetch metadata URLs: show the trust the backing files and pinned keys give.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// `fedrp check-token`.

@@ -15,6 +15,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod reason;
+pub mod refresh;
 pub mod session;
 pub mod store;
 pub mod telemetry;

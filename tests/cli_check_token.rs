@@ -311,3 +311,92 @@ fn decode_claim_command() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json_out(&o)["error"]["code"], "claims.encoding");
 }
+
+#[test]
+fn config_supplies_trust_audiences_and_the_claim_mapping() {
+    let dir = std::env::temp_dir().join(format!("fedrp-cli-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("fedrp.toml");
+    let cert = root().join("certs/idp-a.pem");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"
+[[issuers]]
+name = "adfs"
+entity_id = "https://idp-a.example.test/adfs/services/trust"
+signin_url = "https://idp-a.example.test/adfs/ls/"
+trust_files = [{cert:?}]
+
+[issuers.claims]
+label = "K2"
+identity = {{ claim = "http://schemas.microsoft.com/ws/2008/06/identity/claims/windowsaccountname" }}
+domain = "down-level"
+case = "upper-domain"
+
+[[realms]]
+name = "app"
+realm = "urn:fedrp:test"
+"#
+        ),
+    )
+    .unwrap();
+    let cfg_s = cfg.to_string_lossy().into_owned();
+    let o = fedrp(&[
+        "check-token",
+        "--config",
+        &cfg_s,
+        "--now",
+        NOW,
+        "--json",
+        "fixtures/tokens/baseline/rstrc13-s11.xml",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let j = json_out(&o);
+    assert_eq!(j["fqn"], "K2:DENALLIX\\bob");
+    // --label overrides the configured label, keeping the rest of the mapping.
+    let o = fedrp(&[
+        "check-token",
+        "--config",
+        &cfg_s,
+        "--label",
+        "K2X",
+        "--now",
+        NOW,
+        "--json",
+        "fixtures/tokens/baseline/rstrc13-s11.xml",
+    ]);
+    assert_eq!(json_out(&o)["fqn"], "K2X:DENALLIX\\bob");
+    // A token from an issuer the configuration does not trust.
+    let o = fedrp(&[
+        "check-token",
+        "--config",
+        &cfg_s,
+        "--now",
+        NOW,
+        "--json",
+        "fixtures/tokens/baseline/idp-b-rstr05-s20.xml",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    // A broken configuration is a usage error that names the key.
+    std::fs::write(&cfg, "[[issuers]]\nnmae = 1\n").unwrap();
+    let o = fedrp(&[
+        "check-token",
+        "--config",
+        &cfg_s,
+        "fixtures/tokens/baseline/rstrc13-s11.xml",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("issuers[0]"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

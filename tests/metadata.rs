@@ -69,3 +69,38 @@ fn malformed_metadata_is_refused_with_a_message() {
         assert!(e.contains(needle), "{e}");
     }
 }
+
+#[test]
+fn real_adfs_metadata_signatures_verify_with_the_token_signing_key_in_both_engines() {
+    use fedrp::token::document::verify_metadata_signature;
+    use fedrp::trust::{Engine, IssuerPolicy};
+    for name in ["adfs-v2", "adfs-v3", "adfs-v4"] {
+        let path = root().join(format!(
+            "fixtures/attacks/identitymodel/{name}-metadata.xml"
+        ));
+        let bytes = std::fs::read(&path).unwrap();
+        let (keys, _) = load_trust_file(&path).unwrap();
+        for engine in [Engine::Xmlsec, Engine::Streaming] {
+            let policy = IssuerPolicy {
+                engine,
+                ..Default::default()
+            };
+            let k = verify_metadata_signature(&bytes, &keys, &policy)
+                .unwrap_or_else(|e| panic!("{name} {engine:?}: {e}"));
+            assert!(
+                keys.iter()
+                    .any(|x| x.thumbprint_sha256() == k.thumbprint_sha256())
+            );
+            // An unrelated key does not verify it.
+            let (other, _) = load_trust_file(&root().join("certs/idp-a.pem")).unwrap();
+            let e = verify_metadata_signature(&bytes, &other, &policy).unwrap_err();
+            assert_eq!(e.reason.code(), "sig.key_untrusted", "{name}: {e}");
+            // A changed document does not verify.
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let changed = text.replacen("/adfs/ls/", "/adfs/lz/", 1);
+            assert_ne!(changed, text);
+            let e = verify_metadata_signature(changed.as_bytes(), &keys, &policy).unwrap_err();
+            assert_eq!(e.reason.code(), "sig.invalid", "{name}: {e}");
+        }
+    }
+}

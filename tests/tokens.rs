@@ -169,3 +169,84 @@ fn the_same_token_twice_is_a_replay() {
         assert_eq!(e.reason.code(), "tok.replay");
     }
 }
+
+/// With several trusted issuers, the issuer the token names decides the algorithm policy:
+/// a SHA-1 token from an issuer without the opt-in is `sig.alg`, even when another trusted
+/// issuer allows SHA-1 (found by the end-to-end interop matrix).
+#[test]
+fn the_named_issuers_algorithm_policy_decides() {
+    let side_path = root().join("fixtures/tokens/baseline/rsa-sha1-allowed-rstrc13-s11.json");
+    let mut side = json(&side_path);
+    let a = side["issuers"][0].clone();
+    let mut a_no_sha1 = a.clone();
+    a_no_sha1["allow_sha1"] = serde_json::json!(false);
+    let other = serde_json::json!({
+        "issuer": "https://other.example.test/",
+        "trust": ["certs/idp-b.pem"],
+        "allow_sha1": true
+    });
+    side["issuers"] = serde_json::json!([a_no_sha1, other]);
+    let bytes = std::fs::read(token_path(&side_path)).unwrap();
+    for engine in ENGINES {
+        let e = build(&side, engine)
+            .validate(&bytes, binding(&side), now(&side))
+            .unwrap_err();
+        assert_eq!(e.reason.code(), "sig.alg", "{engine:?}: {e}");
+    }
+}
+
+/// SimpleSAMLphp's `adfs` module issues SAML 1.1 assertions with no SubjectConfirmation at all:
+/// refused by default (`tok.confirmation`), accepted with the issuer's
+/// `require_subject_confirmation = false`; a non-bearer confirmation stays refused.
+#[test]
+fn subject_confirmation_waiver_is_per_issuer_and_narrow() {
+    use openssl::pkey::PKey;
+    let key = PKey::private_key_from_pem(&std::fs::read(root().join("certs/idp-a.key")).unwrap())
+        .unwrap();
+    let make = |confirmation: &str| -> Vec<u8> {
+        let subject = format!(
+            "<saml:Subject><saml:NameIdentifier>bob@denallix.com</saml:NameIdentifier>{confirmation}</saml:Subject>"
+        );
+        let xml = format!(
+            r##"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion" MajorVersion="1" MinorVersion="1" AssertionID="_ssp-adfs-1" Issuer="https://idp-a.example.test/adfs/services/trust" IssueInstant="2027-01-01T00:00:00Z"><saml:Conditions NotBefore="2027-01-01T00:00:00Z" NotOnOrAfter="2027-01-01T01:00:00Z"><saml:AudienceRestrictionCondition><saml:Audience>urn:fedrp:test</saml:Audience></saml:AudienceRestrictionCondition></saml:Conditions><saml:AuthenticationStatement AuthenticationMethod="urn:oasis:names:tc:SAML:1.0:am:password" AuthenticationInstant="2027-01-01T00:00:00Z">{subject}</saml:AuthenticationStatement><saml:AttributeStatement>{subject}<saml:Attribute AttributeName="upn" AttributeNamespace="http://schemas.xmlsoap.org/ws/2005/05/identity/claims"><saml:AttributeValue>bob@denallix.com</saml:AttributeValue></saml:Attribute></saml:AttributeStatement><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#_ssp-adfs-1"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue></ds:Signature></saml:Assertion>"##
+        );
+        fedrp::xmlsec::sign_enveloped(
+            xml.as_bytes(),
+            fedrp::xmlsec::IdAttr::AssertionId,
+            "_ssp-adfs-1",
+            &key,
+        )
+        .unwrap()
+    };
+    let side = serde_json::json!({
+        "issuers": [{"issuer": "https://idp-a.example.test/adfs/services/trust", "trust": ["certs/idp-a.pem"]}],
+        "audience": ["urn:fedrp:test"],
+        "now": "2027-01-01T00:05:00Z",
+    });
+    let mut waived = side.clone();
+    waived["issuers"][0]["require_subject_confirmation"] = serde_json::json!(false);
+    let none = make("");
+    let hok = make(
+        "<saml:SubjectConfirmation><saml:ConfirmationMethod>urn:oasis:names:tc:SAML:1.0:cm:holder-of-key</saml:ConfirmationMethod></saml:SubjectConfirmation>",
+    );
+    for engine in ENGINES {
+        let strict = validator(&side, &root(), engine, false);
+        let e = strict
+            .validate(&none, fedrp::token::Binding::Any, now(&side))
+            .unwrap_err();
+        assert_eq!(e.reason.code(), "tok.confirmation");
+        let lax = validator(&waived, &root(), engine, false);
+        let ok = lax
+            .validate(&none, fedrp::token::Binding::Any, now(&side))
+            .unwrap();
+        assert_eq!(ok.subject(), Some("bob@denallix.com"));
+        let e = lax
+            .validate(&hok, fedrp::token::Binding::Any, now(&side))
+            .unwrap_err();
+        assert_eq!(
+            e.reason.code(),
+            "tok.confirmation",
+            "a present confirmation must be bearer"
+        );
+    }
+}

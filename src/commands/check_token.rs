@@ -7,8 +7,10 @@ use serde_json::{Value, json};
 use super::{UsageError, parse_now, trust_from_args};
 use crate::claims::{ClaimMapping, Label};
 use crate::cli::CheckTokenArgs;
+use crate::config::Config;
 use crate::token::{Binding, Policy, TokenError, ValidatedAssertion, Validator};
 use crate::trust::Engine;
+use crate::trust::{TrustStore, TrustedIssuer};
 
 /// Runs the command; returns the exit code (0 accepted, 1 rejected, 2 usage error).
 pub fn run(args: &CheckTokenArgs) -> u8 {
@@ -45,31 +47,73 @@ pub fn run(args: &CheckTokenArgs) -> u8 {
 type Outcome = (Result<ValidatedAssertion, TokenError>, Value);
 
 fn execute(args: &CheckTokenArgs) -> Result<Outcome, UsageError> {
-    if args.config.is_some() {
-        return Err(UsageError(
-            "--config is not supported by this build; use --trust and --audience".into(),
-        ));
-    }
     let engine = args
         .engine
         .as_deref()
         .map(Engine::parse)
         .transpose()
         .map_err(UsageError)?;
-    let trust = trust_from_args(
-        &args.trust,
-        &args.thumbprints,
-        args.issuer.as_deref(),
-        args.allow_sha1,
-        engine,
-    )?;
-    if args.audiences.is_empty() {
+    let label = match &args.label {
+        Some(l) => Some(Label::new(l).map_err(|e| UsageError(format!("--label: {}", e.message)))?),
+        None => None,
+    };
+    // Trust, audiences and claim mappings: from --config, or from the flags.
+    let (trust, mut audiences, mappings) = match &args.config {
+        Some(path) => {
+            // Offline checks never seal a session: do not insist on a session key.
+            let mut env = Config::env_overrides();
+            env.push(("FEDRP__SESSION__EPHEMERAL_KEY".into(), "true".into()));
+            let config = Config::load(Some(path), &env).map_err(|e| UsageError(e.to_string()))?;
+            let mut issuers = Vec::new();
+            let mut mappings = Vec::new();
+            for i in &config.issuers {
+                let mut policy = i.policy.clone();
+                if args.allow_sha1 {
+                    policy.allow_sha1 = true;
+                }
+                issuers.push(
+                    TrustedIssuer::new(
+                        Some(i.entity_id.clone()),
+                        i.keys.clone(),
+                        i.thumbprints.clone(),
+                        policy,
+                    )
+                    .map_err(UsageError)?,
+                );
+                mappings.push((i.entity_id.clone(), i.claims.clone()));
+            }
+            let mut audiences: Vec<String> = Vec::new();
+            for r in &config.realms {
+                for a in &r.audiences {
+                    if !audiences.contains(a) {
+                        audiences.push(a.clone());
+                    }
+                }
+            }
+            (TrustStore::new(issuers), audiences, mappings)
+        }
+        None => (
+            trust_from_args(
+                &args.trust,
+                &args.thumbprints,
+                args.issuer.as_deref(),
+                args.allow_sha1,
+                engine,
+            )?,
+            Vec::new(),
+            Vec::new(),
+        ),
+    };
+    if !args.audiences.is_empty() {
+        audiences = args.audiences.clone();
+    }
+    if audiences.is_empty() {
         return Err(UsageError(
             "--audience is required (the realm or SP entity ID the token is for)".into(),
         ));
     }
     let mut policy = Policy {
-        audiences: args.audiences.clone(),
+        audiences,
         recipient: args.recipient.clone(),
         ..Default::default()
     };
@@ -79,24 +123,34 @@ fn execute(args: &CheckTokenArgs) -> Result<Outcome, UsageError> {
     policy.engine_override = engine;
     let now = parse_now(args.now.as_deref())?;
     let input = read_input(&args.input)?;
-    let mapping = match &args.label {
-        Some(l) => {
-            Some(ClaimMapping::for_label(Label::new(l).map_err(|e| {
-                UsageError(format!("--label: {}", e.message))
-            })?))
-        }
-        None => None,
-    };
     let validator = Validator::new(trust, policy).map_err(UsageError)?;
     let result = validator.validate(&input, Binding::Any, now);
-    let (result, extra) = match (result, mapping) {
-        (Ok(v), Some(m)) => match m.map_token(&v) {
-            Ok(p) => (Ok(v), json!({"fqn": p.fqn, "groups": p.groups})),
-            Err(e) => (Err(TokenError::new(e.reason, e.message)), Value::Null),
-        },
-        (r, _) => (r, Value::Null),
+    let result = match result {
+        Ok(v) => {
+            // The issuer's configured mapping (with --label overriding its label), or the
+            // conventional mapping for --label.
+            let configured = mappings
+                .iter()
+                .find(|(id, _)| id == v.issuer())
+                .map(|(_, m)| m.clone());
+            let mapping = match (configured, label) {
+                (Some(mut m), Some(l)) => {
+                    m.label = l;
+                    Some(m)
+                }
+                (Some(m), None) => Some(m),
+                (None, Some(l)) => Some(ClaimMapping::for_label(l)),
+                (None, None) => None,
+            };
+            match mapping.map(|m| m.map_token(&v)) {
+                Some(Ok(p)) => (Ok(v), json!({"fqn": p.fqn, "groups": p.groups})),
+                Some(Err(e)) => (Err(TokenError::new(e.reason, e.message)), Value::Null),
+                None => (Ok(v), Value::Null),
+            }
+        }
+        Err(e) => (Err(e), Value::Null),
     };
-    Ok((result, extra))
+    Ok(result)
 }
 
 fn read_input(arg: &str) -> Result<Vec<u8>, UsageError> {

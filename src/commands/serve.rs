@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::cli::{ConfigArgs, DevIdpArgs, ServeArgs};
 use crate::config::{Config, LogFormat, report};
 use crate::http::{Application, SystemClock};
+use crate::refresh::TrustManager;
 
 fn load(path: Option<&std::path::Path>, listen: Option<&str>) -> Result<Config, u8> {
     let mut env = Config::env_overrides();
@@ -63,18 +64,31 @@ pub fn run(args: &ServeArgs) -> u8 {
     }
 }
 
-/// Runs `fedrp check-config`; 0 valid, 2 invalid.
+/// Runs `fedrp check-config`; 0 valid, 2 invalid (including an issuer left without any
+/// trusted key). Metadata URLs are fetched (not with `--offline`) exactly as at start-up, so
+/// the trust section shows what `serve` would trust now; nothing is written but the backing
+/// files a good fetch refreshes.
 pub fn check_config(args: &ConfigArgs) -> u8 {
     let config = match load(args.config.as_deref(), None) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let trust = TrustManager::new(&config, Arc::new(SystemClock), !args.offline);
+    let status = trust.status_json();
+    let errors = trust.startup_errors();
     if args.json {
-        println!("{}", report::to_json(&config));
+        let mut j = report::to_json(&config);
+        j["trust"] = status;
+        j["trust_errors"] = serde_json::json!(errors);
+        println!("{j}");
     } else {
         print!("{}", report::to_text(&config));
+        print!("{}", crate::refresh::status_text(&status));
+        for e in &errors {
+            println!("  ERROR: {e}");
+        }
     }
-    0
+    if errors.is_empty() { 0 } else { 2 }
 }
 
 /// Runs `fedrp dev-idp`: the development IdP alone.

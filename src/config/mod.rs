@@ -37,9 +37,24 @@ pub const DEV_CONFIG: &str = include_str!("dev.toml");
 /// `FEDRP__ISSUERS__0__ALLOW_UNSOLICITED=true`.
 pub const ENV_PREFIX: &str = "FEDRP__";
 
+/// Whether an origin is plain http on a loopback host (development host pages).
+fn is_loopback_http(origin: &str) -> bool {
+    let Some(host) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let host = host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
 /// Claim type of the Windows account name (`DOMAIN\user`).
 pub const CLAIM_WINDOWS_ACCOUNT_NAME: &str =
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/windowsaccountname";
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/windowsaccountname";
 /// Claim type of roles / groups.
 pub const CLAIM_ROLE: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
 
@@ -261,6 +276,37 @@ pub struct IssuerConfig {
     pub trust_sources: Vec<String>,
     /// Trusts the built-in development IdP.
     pub dev_idp: bool,
+    /// Federation metadata the keys are taken from and refreshed from, if any.
+    pub metadata: Option<MetadataConfig>,
+    /// Warn this long before a trusted key's certificate expires.
+    pub key_expiry_warning: Duration,
+}
+
+/// An issuer's federation metadata: where it comes from and how it is refreshed
+/// (`metadata_*` keys). With a URL, `file` is the last-known-good backing file (read when the
+/// URL cannot be fetched, rewritten after every good fetch); without one, `file` is the source
+/// itself, re-read at every refresh.
+#[derive(Debug, Clone)]
+pub struct MetadataConfig {
+    /// `metadata_url`: https (http only with `allow_http`).
+    pub url: Option<Url>,
+    /// `metadata_file`.
+    pub file: Option<PathBuf>,
+    /// `metadata_allow_http`.
+    pub allow_http: bool,
+    /// `metadata_ca_file`: extra trusted CA certificates (PEM) for the HTTPS fetch.
+    pub ca_file: Option<PathBuf>,
+    /// `metadata_signing_certs`: when non-empty, the document must be signed by one of these.
+    pub signing_keys: Vec<TrustedKey>,
+    /// `metadata_refresh_secs`: the refresh interval without `cacheDuration`, and its ceiling.
+    pub refresh: std::time::Duration,
+    /// `metadata_min_refresh_secs`: the floor of the interval, the first retry delay after a
+    /// failure, and the on-demand rate limit (one refresh per issuer per this period).
+    pub min_refresh: std::time::Duration,
+    /// `metadata_timeout_secs`: one fetch, connect to last byte.
+    pub timeout: std::time::Duration,
+    /// `metadata_max_bytes`: the largest document accepted.
+    pub max_bytes: usize,
 }
 
 /// Cookie and framing profile of a realm.
@@ -1066,6 +1112,7 @@ impl Validate {
                 Err(e) => self.err(format!("issuers[{i}].trust_files[{j}]"), e, "a PEM certificate, DER certificate or metadata file; paths are relative to the config file"),
             }
         }
+        let metadata = self.metadata(i, r, &name, &mut md_names);
         let mut thumbprints = Vec::new();
         for (j, t) in r.thumbprints.iter().flatten().enumerate() {
             match Thumbprint::parse(t) {
@@ -1077,13 +1124,15 @@ impl Validate {
                 ),
             }
         }
-        if keys.is_empty() && thumbprints.is_empty() {
+        if keys.is_empty() && thumbprints.is_empty() && metadata.is_none() {
             self.err(
                 at("trust_files"),
                 "the issuer has no signing key",
-                "list its certificate or metadata in trust_files",
+                "give its metadata_url (or metadata_file), or list its certificate in trust_files",
             );
         }
+        md_names.sort();
+        md_names.dedup();
         let entity_id = match (&r.entity_id, use_dev, md_names.as_slice()) {
             (Some(e), _, _) => e.clone(),
             (None, true, _) => dev.map(|d| d.entity_id.clone()).unwrap_or_default(),
@@ -1158,6 +1207,7 @@ impl Validate {
             engine,
             require_signed_assertion: r.require_signed_assertion.unwrap_or(false),
             require_authn_statement: r.require_authn_statement.unwrap_or(true),
+            require_subject_confirmation: r.require_subject_confirmation.unwrap_or(true),
             ..Default::default()
         };
         for k in &keys {
@@ -1181,6 +1231,15 @@ impl Validate {
             ));
         }
         let now = chrono::Utc::now();
+        let warn_days = r.key_expiry_warning_days.unwrap_or(30);
+        if warn_days > 3650 {
+            self.err(
+                at("key_expiry_warning_days"),
+                format!("{warn_days} is out of range"),
+                "use 0 to 3650 days (default 30)",
+            );
+        }
+        let key_expiry_warning = Duration::days(warn_days.min(3650) as i64);
         for k in &keys {
             if let Some(c) = &k.cert {
                 if c.not_after < now {
@@ -1188,7 +1247,7 @@ impl Validate {
                         "issuer {name}: certificate {} expired on {}",
                         c.subject, c.not_after
                     ));
-                } else if c.not_after < now + Duration::days(30) {
+                } else if c.not_after < now + key_expiry_warning {
                     self.warnings.push(format!(
                         "issuer {name}: certificate {} expires on {}",
                         c.subject, c.not_after
@@ -1242,6 +1301,183 @@ impl Validate {
             claims,
             trust_sources: sources,
             dev_idp: use_dev,
+            metadata,
+            key_expiry_warning,
+        })
+    }
+
+    /// The `metadata_*` keys of issuer `i`. Entity IDs named by a readable `metadata_file` are
+    /// added to `names` (they can supply `entity_id`). The document is only parsed here; whether
+    /// it is acceptable (signature, `validUntil`, keys) is decided when trust is loaded.
+    fn metadata(
+        &mut self,
+        i: usize,
+        r: &RawIssuer,
+        name: &str,
+        names: &mut Vec<String>,
+    ) -> Option<MetadataConfig> {
+        let at = |k: &str| format!("issuers[{i}].{k}");
+        let url = match r.metadata_url.as_deref() {
+            None => None,
+            Some(u) => match Url::parse(u) {
+                Ok(url) if url.scheme() == "https" && url.host().is_some() => Some(url),
+                Ok(url) if url.scheme() == "http" && url.host().is_some() => {
+                    if r.metadata_allow_http == Some(true) {
+                        self.warnings.push(format!(
+                            "issuer {name}: metadata_url is plain http: anyone on the network path can replace this issuer's signing keys"
+                        ));
+                        Some(url)
+                    } else {
+                        self.err(
+                            at("metadata_url"),
+                            format!("{u:?} is plain http"),
+                            "use https; only for a lab IdP set metadata_allow_http = true",
+                        );
+                        None
+                    }
+                }
+                Ok(_) => {
+                    self.err(
+                        at("metadata_url"),
+                        format!("{u:?} is not an https URL"),
+                        "e.g. https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml",
+                    );
+                    None
+                }
+                Err(e) => {
+                    self.err(
+                        at("metadata_url"),
+                        format!("{u:?}: {e}"),
+                        "e.g. https://adfs.contoso.com/FederationMetadata/2007-06/FederationMetadata.xml",
+                    );
+                    None
+                }
+            },
+        };
+        let file = r.metadata_file.as_deref().map(|f| self.path(f));
+        let tuned = r.metadata_allow_http.is_some()
+            || r.metadata_ca_file.is_some()
+            || r.metadata_signing_certs.is_some()
+            || r.metadata_refresh_secs.is_some()
+            || r.metadata_min_refresh_secs.is_some()
+            || r.metadata_timeout_secs.is_some()
+            || r.metadata_max_bytes.is_some();
+        if r.metadata_url.is_none() && file.is_none() {
+            if tuned {
+                self.err(
+                    at("metadata_url"),
+                    "metadata_* settings without metadata_url or metadata_file",
+                    "give the IdP's metadata URL (or a metadata file)",
+                );
+            }
+            return None;
+        }
+        if let Some(f) = &file {
+            match std::fs::read(f) {
+                Ok(bytes) => match crate::trust::Metadata::parse(&bytes, &f.display().to_string()) {
+                    Ok(md) => names.extend(md.entities.into_iter().map(|e| e.entity_id)),
+                    Err(e) if r.metadata_url.is_none() => self.err(
+                        at("metadata_file"),
+                        e,
+                        "a SAML 2.0 / WS-Federation metadata document",
+                    ),
+                    Err(e) => self.warnings.push(format!(
+                        "issuer {name}: the last-known-good metadata_file is unusable ({e}); it is rewritten after the next good fetch"
+                    )),
+                },
+                Err(e) if r.metadata_url.is_none() => self.err(
+                    at("metadata_file"),
+                    format!("{}: {e}", f.display()),
+                    "paths are relative to the config file",
+                ),
+                Err(_) => {}
+            }
+        } else if url.is_some() {
+            self.warnings.push(format!(
+                "issuer {name}: metadata_url without metadata_file: no last-known-good copy is kept, so a restart while the metadata is unreachable fails"
+            ));
+        }
+        let ca_file = r.metadata_ca_file.as_deref().map(|f| self.path(f));
+        if let Some(c) = &ca_file
+            && !c.exists()
+        {
+            self.err(
+                at("metadata_ca_file"),
+                format!("{} does not exist", c.display()),
+                "a PEM file of CA certificates; paths are relative to the config file",
+            );
+        }
+        let mut signing_keys = Vec::new();
+        for (j, f) in r.metadata_signing_certs.iter().flatten().enumerate() {
+            match crate::trust::load_trust_file(&self.path(f)) {
+                Ok((k, _)) => signing_keys.extend(k),
+                Err(e) => self.err(
+                    format!("issuers[{i}].metadata_signing_certs[{j}]"),
+                    e,
+                    "the certificate (PEM or DER) the IdP signs its metadata with",
+                ),
+            }
+        }
+        let secs = |v: &mut Validate, key: &str, value: Option<u64>, default: u64, max: u64| {
+            let s = value.unwrap_or(default);
+            if !(1..=max).contains(&s) {
+                v.err(
+                    at(key),
+                    format!("{s} is out of range"),
+                    format!("use 1 to {max} seconds (default {default})"),
+                );
+            }
+            std::time::Duration::from_secs(s.clamp(1, max))
+        };
+        let refresh = secs(
+            self,
+            "metadata_refresh_secs",
+            r.metadata_refresh_secs,
+            43_200,
+            7 * 86_400,
+        );
+        let min_refresh = secs(
+            self,
+            "metadata_min_refresh_secs",
+            r.metadata_min_refresh_secs,
+            300.min(refresh.as_secs()),
+            86_400,
+        );
+        if min_refresh > refresh {
+            self.err(
+                at("metadata_min_refresh_secs"),
+                "is longer than metadata_refresh_secs",
+                "the floor of the refresh interval must not exceed its ceiling",
+            );
+        }
+        let timeout = secs(
+            self,
+            "metadata_timeout_secs",
+            r.metadata_timeout_secs,
+            10,
+            300,
+        );
+        let max_bytes = r.metadata_max_bytes.unwrap_or(4 << 20);
+        if !(1024..=16 << 20).contains(&max_bytes) {
+            self.err(
+                at("metadata_max_bytes"),
+                format!("{max_bytes} is out of range"),
+                "use 1024 to 16777216 (default 4194304)",
+            );
+        }
+        if url.is_none() && r.metadata_url.is_some() {
+            return None;
+        }
+        Some(MetadataConfig {
+            url,
+            file,
+            allow_http: r.metadata_allow_http.unwrap_or(false),
+            ca_file,
+            signing_keys,
+            refresh,
+            min_refresh,
+            timeout,
+            max_bytes: max_bytes.clamp(1024, 16 << 20),
         })
     }
 
@@ -1333,11 +1569,13 @@ impl Validate {
         let mut frame_ancestors = Vec::new();
         for (j, o) in r.frame_ancestors.iter().flatten().enumerate() {
             match origin_of(o) {
-                Ok(origin) if origin.starts_with("https://") => frame_ancestors.push(origin),
+                Ok(origin) if origin.starts_with("https://") || is_loopback_http(&origin) => {
+                    frame_ancestors.push(origin)
+                }
                 Ok(_) => self.err(
                     format!("realms[{i}].frame_ancestors[{j}]"),
                     format!("{o:?} is not https"),
-                    "framing origins must be https://",
+                    "framing origins must be https:// (http:// only for localhost / 127.0.0.1)",
                 ),
                 Err(m) => self.err(
                     format!("realms[{i}].frame_ancestors[{j}]"),

@@ -103,7 +103,8 @@ fn example_documents_every_key_and_only_real_keys() {
                 "session.key_files[0]",
                 "issuers[0].trust_files[0]",
                 "server.tls_cert_file",
-                "server.tls_key_file"
+                "server.tls_key_file",
+                "issuers[0].metadata_ca_file",
             ]
             .contains(&e.path.as_str())
                 || e.path.starts_with("realms[0]")
@@ -133,15 +134,27 @@ fn every_raw_key_is_a_real_field() {
             | "check_cert_validity"
             | "allow_unsolicited"
             | "require_signed_assertion"
-            | "require_authn_statement" => "true",
-            "keys" | "key_files" | "allowed_origins" | "groups" | "trust_files" | "thumbprints"
-            | "extra_audiences" | "path_prefixes" | "issuers" | "frame_ancestors"
+            | "require_authn_statement"
+            | "metadata_allow_http"
+            | "require_subject_confirmation" => "true",
+            "keys"
+            | "key_files"
+            | "allowed_origins"
+            | "groups"
+            | "trust_files"
+            | "thumbprints"
+            | "extra_audiences"
+            | "path_prefixes"
+            | "issuers"
+            | "frame_ancestors"
+            | "metadata_signing_certs"
                 if parts.last() != Some(&"claims") =>
             {
                 "[]"
             }
             l if l.ends_with("_secs")
                 || l.ends_with("_bytes")
+                || l.ends_with("_days")
                 || l.starts_with("max_")
                 || l == "workers"
                 || l.ends_with("_ms")
@@ -345,4 +358,96 @@ fn secrets_are_redacted_in_the_report() {
     assert!(text.contains("[redacted]"));
     assert!(text.contains("sha256"));
     assert!(format!("{:?}", c.session).contains("[redacted]"));
+}
+
+#[test]
+fn framing_origins_are_https_or_loopback_http() {
+    assert!(super::is_loopback_http("http://localhost:8443"));
+    assert!(super::is_loopback_http("http://127.0.0.1"));
+    assert!(!super::is_loopback_http("http://contoso.sharepoint.com"));
+    assert!(!super::is_loopback_http("http://localhost.evil.example"));
+    assert!(!super::is_loopback_http("https://localhost"));
+}
+
+fn md_issuer(extra: &str) -> String {
+    format!(
+        r#"
+[session]
+ephemeral_key = true
+[[issuers]]
+name = "adfs"
+signin_url = "https://adfs.example.test/adfs/ls/"
+{extra}
+[[realms]]
+name = "app"
+realm = "urn:fedrp:app"
+"#
+    )
+}
+
+#[test]
+fn metadata_sources_are_checked_with_key_paths() {
+    // https with an explicit entity ID: fine, with a warning that there is no backing file.
+    let c = load(
+        &md_issuer(
+            "entity_id = \"http://adfs/trust\"\nmetadata_url = \"https://adfs.example.test/FederationMetadata/2007-06/FederationMetadata.xml\"",
+        ),
+        &[],
+    )
+    .unwrap();
+    let md = c.issuers[0].metadata.as_ref().unwrap();
+    assert_eq!(md.refresh.as_secs(), 43_200);
+    assert_eq!(md.min_refresh.as_secs(), 300);
+    assert_eq!(c.issuers[0].key_expiry_warning.num_days(), 30);
+    assert!(c.warnings.iter().any(|w| w.contains("no last-known-good")));
+    // Plain http only with the flag, and then with a warning.
+    let http = "entity_id = \"e\"\nmetadata_url = \"http://adfs.example.test/md.xml\"";
+    let e = load(&md_issuer(http), &[]).unwrap_err();
+    assert!(e.has_path("issuers[0].metadata_url"), "{e}");
+    let c = load(
+        &md_issuer(&format!("{http}\nmetadata_allow_http = true")),
+        &[],
+    )
+    .unwrap();
+    assert!(c.warnings.iter().any(|w| w.contains("plain http")));
+    // A URL needs the entity ID (no document names it yet); tuning needs a source.
+    let e = load(
+        &md_issuer("metadata_url = \"https://adfs.example.test/md.xml\""),
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.has_path("issuers[0].entity_id"), "{e}");
+    let e = load(
+        &md_issuer("entity_id = \"e\"\nmetadata_refresh_secs = 60"),
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.has_path("issuers[0].metadata_url"), "{e}");
+    let e = load(
+        &md_issuer(
+            "entity_id = \"e\"\nmetadata_url = \"https://a.test/m\"\nmetadata_refresh_secs = 60\nmetadata_min_refresh_secs = 120\nmetadata_max_bytes = 10\nmetadata_ca_file = \"nope.pem\"",
+        ),
+        &[],
+    )
+    .unwrap_err();
+    for p in [
+        "issuers[0].metadata_min_refresh_secs",
+        "issuers[0].metadata_max_bytes",
+        "issuers[0].metadata_ca_file",
+    ] {
+        assert!(e.has_path(p), "{p}: {e}");
+    }
+    // A metadata file alone is the source: it must exist and parse, and names the entity.
+    let e = load(&md_issuer("metadata_file = \"missing.xml\""), &[]).unwrap_err();
+    assert!(e.has_path("issuers[0].metadata_file"), "{e}");
+    let c = load(
+        &md_issuer("metadata_file = \"fixtures/attacks/identitymodel/adfs-v4-metadata.xml\""),
+        &[],
+    )
+    .unwrap();
+    assert!(
+        c.issuers[0].entity_id.starts_with("http"),
+        "{}",
+        c.issuers[0].entity_id
+    );
 }

@@ -7,6 +7,7 @@
 //! `wreply` URLs on the relying party's own origin, so it cannot be used to mint tokens for
 //! other sites.
 
+pub mod metadata;
 pub mod token;
 
 use std::sync::Arc;

@@ -64,7 +64,7 @@ fn grouped(claims: &[(String, String)]) -> Vec<(&str, Vec<&str>)> {
     out
 }
 
-fn signature_template(id: &str, cert: &X509Ref) -> Result<String, String> {
+pub(crate) fn signature_template(id: &str, cert: &X509Ref) -> Result<String, String> {
     let der = cert.to_der().map_err(|e| e.to_string())?;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     Ok(format!(

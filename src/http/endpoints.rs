@@ -1,5 +1,5 @@
 //! `GET /me`, `GET /auth` (nginx `auth_request`), RP federation metadata, `/healthz`,
-//! `/readyz`, `/metrics`.
+//! `/healthz/trust`, `/readyz`, `/metrics`.
 
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -172,6 +172,20 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
+/// `GET /healthz/trust`: per issuer, the trust state as JSON (metadata source, the trusted
+/// document, last / next refresh, last error, key thumbprints and expiry). 200 while every issuer
+/// trusts at least one key, 503 otherwise.
+pub async fn trust(state: Data<AppState>) -> HttpResponse {
+    let mut b = if state.trust.all_trusted() {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
+    b.content_type("application/json")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(state.trust.status_json().to_string())
+}
+
 /// `GET /readyz`: the stores answer.
 pub async fn readyz(state: Data<AppState>) -> HttpResponse {
     let now = state.clock.now();
@@ -188,7 +202,9 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(state: Data<AppState>) -> HttpResponse {
     let active = state.store.active_sessions(state.clock.now());
+    let mut body = state.metrics.render(active);
+    body.push_str(&state.trust.render_metrics());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(active))
+        .body(body)
 }

@@ -62,6 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev: Option<Arc<DevIdp>>) {
             web::get().to(endpoints::metadata),
         )
         .route("/healthz", web::get().to(endpoints::healthz))
+        .route("/healthz/trust", web::get().to(endpoints::trust))
         .route("/readyz", web::get().to(endpoints::readyz))
         .route("/metrics", web::get().to(endpoints::metrics));
     if let Some(d) = dev {
@@ -109,6 +110,7 @@ impl Application {
         let workers = config.server.workers;
         let tls = config.server.tls.clone();
         let state = Data::new(AppState::new(config, public_url.clone(), clock)?);
+        state.trust.spawn();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

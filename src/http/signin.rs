@@ -606,19 +606,23 @@ async fn acs(
         }
         _ => std::sync::Arc::clone(&realm.wsfed),
     };
-    let bytes = token.to_vec();
-    // A bounded number of validations run at once; the rest wait here, not in the pool.
-    let _slot = state
-        .validation_slots
-        .acquire()
-        .await
-        .map_err(|_| Rejection::new(Reason::StoreUnavailable, "validation slots closed"))?;
-    let t0 = Instant::now();
-    let result = web::block(move || validator.validate(&bytes, binding, now)).await;
-    state.metrics.validation(t0.elapsed());
-    let v = result
-        .map_err(|e| Rejection::new(Reason::StoreUnavailable, format!("validation pool: {e}")))?
-        .map_err(|e| Rejection::from(e).realm(&realm.name))?;
+    let bytes: std::sync::Arc<[u8]> = std::sync::Arc::from(token);
+    // The issuers' key generations before validating: an unknown-key failure asks for a
+    // metadata refresh only if nothing changed since (see `refresh_for_unknown_key`).
+    let generations = state.trust.generations();
+    let v = match validate_token(state, &validator, &bytes, binding, now).await? {
+        Ok(v) => v,
+        Err(e) => {
+            if refresh_for_unknown_key(req, state, realm, &e, &generations).await {
+                // The issuer's keys changed: this token gets exactly one more try.
+                validate_token(state, &validator, &bytes, binding, now)
+                    .await?
+                    .map_err(|e| Rejection::from(e).realm(&realm.name))?
+            } else {
+                return Err(Rejection::from(e).realm(&realm.name));
+            }
+        }
+    };
     // W13: the unsigned RSTR Context must echo the posted wctx.
     if binding == Binding::WsFed
         && let (Some(c), Some(rc)) = (ctx, v.rstr_context())
@@ -761,6 +765,86 @@ async fn acs(
     }
     realm.frame_headers(&mut b);
     Ok(b.finish())
+}
+
+/// Validates on the blocking pool, holding one of the bounded validation slots only for the
+/// validation itself.
+async fn validate_token(
+    state: &AppState,
+    validator: &std::sync::Arc<crate::token::Validator>,
+    bytes: &std::sync::Arc<[u8]>,
+    binding: Binding,
+    now: DateTime<Utc>,
+) -> Result<Result<crate::token::ValidatedAssertion, crate::token::TokenError>, Rejection> {
+    // A bounded number of validations run at once; the rest wait here, not in the pool.
+    let _slot = state
+        .validation_slots
+        .acquire()
+        .await
+        .map_err(|_| Rejection::new(Reason::StoreUnavailable, "validation slots closed"))?;
+    let (validator, bytes) = (
+        std::sync::Arc::clone(validator),
+        std::sync::Arc::clone(bytes),
+    );
+    let t0 = Instant::now();
+    let result = web::block(move || validator.validate(&bytes, binding, now)).await;
+    state.metrics.validation(t0.elapsed());
+    result.map_err(|e| Rejection::new(Reason::StoreUnavailable, format!("validation pool: {e}")))
+}
+
+/// A token that failed only because its signing key is unknown: logs the token's key against
+/// the trusted ones and, when the issuer it names has metadata, asks for an on-demand refresh
+/// (rate-limited, coalesced). True when the keys changed and the token should be tried again.
+async fn refresh_for_unknown_key(
+    req: &HttpRequest,
+    state: &AppState,
+    realm: &RealmRt,
+    e: &crate::token::TokenError,
+    generations: &[u64],
+) -> bool {
+    let Some(uk) = e.unknown_signing_key() else {
+        return false;
+    };
+    let token_key = match &uk.token_key {
+        Some(k) => format!(
+            "SHA-256 {}{}{}",
+            k.sha256,
+            k.sha1
+                .as_deref()
+                .map(|s| format!(", SHA-1 {s}"))
+                .unwrap_or_default(),
+            k.subject
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
+        ),
+        None => "(KeyInfo names no key)".to_owned(),
+    };
+    let hint = uk.issuer_hint.as_deref().unwrap_or_default();
+    let rid = super::error::request_id(req);
+    let Some(k) = state.trust.refreshable(&realm.issuers, hint) else {
+        tracing::warn!(
+            request_id = %rid,
+            realm = %realm.name,
+            token_issuer = %hint,
+            token_key = %token_key,
+            trusted = ?uk.trusted,
+            "unknown signing key; no issuer of this realm with that entity ID has metadata to refresh"
+        );
+        return false;
+    };
+    let seen = generations.get(k).copied().unwrap_or_default();
+    let outcome = state.trust.on_demand(k, seen).await;
+    tracing::warn!(
+        request_id = %rid,
+        realm = %realm.name,
+        issuer = %state.config.issuers[k].name,
+        token_key = %token_key,
+        trusted = ?uk.trusted,
+        outcome = ?outcome,
+        "unknown signing key: on-demand metadata refresh"
+    );
+    outcome == crate::refresh::OnDemand::Retry
 }
 
 /// The pop-up's last page: hands a one-time code to the framed page that opened it, then

@@ -12,12 +12,13 @@ use url::Url;
 use super::clock::Clock;
 use crate::config::{Config, Profile, SessionMode, StoreConfig};
 use crate::metrics::Metrics;
+use crate::refresh::TrustManager;
 use crate::session::cookie::{CookieAttrs, Cookies};
 use crate::session::seal::scope_tag;
 use crate::session::{CookiePayload, Session, SessionError, SessionManager, decode_payload};
 use crate::store::{MemoryReplayCache, MemorySessionStore, RedisStore, ReplayStore, SessionStore};
 use crate::token::{Policy, ValidatedAssertion, Validator};
-use crate::trust::{TrustStore, TrustedIssuer};
+use crate::trust::TrustStore;
 use crate::{Reason, xml};
 
 /// The WS-Fed assertion consumer path.
@@ -81,22 +82,10 @@ impl RealmRt {
         }
     }
 
-    /// The configured issuer whose key verified `v` (by trust-store identity).
+    /// The configured issuer whose key verified `v` (by its position in the realm's trust
+    /// store, which both validators share and which a key refresh does not change).
     pub fn issuer_of(&self, v: &ValidatedAssertion) -> Option<usize> {
-        let pos = self
-            .wsfed
-            .trust()
-            .issuers()
-            .iter()
-            .position(|i| Arc::ptr_eq(i, v.trusted_issuer()))
-            .or_else(|| {
-                self.saml
-                    .trust()
-                    .issuers()
-                    .iter()
-                    .position(|i| Arc::ptr_eq(i, v.trusted_issuer()))
-            })?;
-        self.issuers.get(pos).copied()
+        self.issuers.get(v.trust_index()).copied()
     }
 }
 
@@ -136,6 +125,8 @@ pub struct AppState {
     pub validation_slots: tokio::sync::Semaphore,
     /// Scope tag of sign-in states.
     pub state_scope: [u8; 4],
+    /// The trusted issuers' keys, their metadata refresh and state.
+    pub trust: Arc<TrustManager>,
 }
 
 /// The outcome of looking for a session.
@@ -180,21 +171,24 @@ impl AppState {
             .map_err(|e| e.to_string())?
             .to_string();
         let mut realms = Vec::new();
+        // Every issuer's keys (pinned and from metadata) live in one slot, shared by the
+        // validators of every realm that trusts it: a refresh reaches them all at once.
+        let trust_manager = TrustManager::new(&config, Arc::clone(&clock), true);
+        let errors = trust_manager.startup_errors();
+        if !errors.is_empty() {
+            return Err(errors.join("\n"));
+        }
         for (index, r) in config.realms.iter().enumerate() {
-            let trusted: Vec<TrustedIssuer> = r
+            let slots = r
                 .issuers
                 .iter()
                 .map(|&k| {
-                    let i = &config.issuers[k];
-                    TrustedIssuer::new(
-                        Some(i.entity_id.clone()),
-                        i.keys.clone(),
-                        i.thumbprints.clone(),
-                        i.policy.clone(),
-                    )
+                    trust_manager
+                        .slot(k)
+                        .ok_or_else(|| format!("realm {}: issuer {k} is missing", r.name))
                 })
-                .collect::<Result<_, _>>()?;
-            let trust = TrustStore::new(trusted);
+                .collect::<Result<Vec<_>, String>>()?;
+            let trust = TrustStore::from_slots(slots);
             let policy = Policy {
                 audiences: r.audiences.clone(),
                 recipient: None,
@@ -271,6 +265,7 @@ impl AppState {
             issuers,
             clock,
             validation_slots: tokio::sync::Semaphore::new(config.limits.max_concurrent_validations),
+            trust: trust_manager,
             metrics: Metrics::default(),
             config,
         })

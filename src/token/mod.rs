@@ -10,6 +10,7 @@
 //! [`ValidatedAssertion`] has private fields and no public constructor: the only way to get one
 //! is [`Validator::validate`], and there is no configuration that skips verification.
 
+pub mod document;
 pub mod envelope;
 mod error;
 pub mod input;
@@ -25,7 +26,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-pub use error::TokenError;
+pub use error::{KeyFacts, TokenError, UnknownKey};
 pub use model::{AttrValue, Attribute, Claim};
 
 use crate::Reason;
@@ -147,6 +148,7 @@ pub struct ValidatedAssertion {
     form: Form,
     rstr: Option<RstrInfo>,
     issuer: Arc<TrustedIssuer>,
+    issuer_index: usize,
     issuer_name: String,
     signatures: Vec<SignatureSummary>,
     signed_xml: Vec<u8>,
@@ -168,9 +170,14 @@ impl ValidatedAssertion {
     pub fn issuer(&self) -> &str {
         &self.issuer_name
     }
-    /// The trusted issuer whose key verified.
+    /// The trusted issuer whose key verified (the snapshot the validation used).
     pub fn trusted_issuer(&self) -> &Arc<TrustedIssuer> {
         &self.issuer
+    }
+    /// The position of that issuer in the validator's [`TrustStore`] (stable across key
+    /// refreshes, unlike the snapshot's identity).
+    pub fn trust_index(&self) -> usize {
+        self.issuer_index
     }
     /// Assertion ID.
     pub fn assertion_id(&self) -> &str {
@@ -358,10 +365,13 @@ impl Validator {
             Binding::Any => input::Encoding::Detect,
         };
         let bytes = input::decode(input, encoding, self.policy.max_token_bytes)?;
-        match self.run(&bytes, binding, now, LineEnds::Normalize) {
+        // One snapshot of the trusted issuers for the whole validation: a concurrent metadata
+        // refresh never mixes old and new keys within one token.
+        let issuers = self.trust.issuers();
+        match self.run(&issuers, &bytes, binding, now, LineEnds::Normalize) {
             Ok(v) => Ok(v),
             Err(f) if f.digest_mismatch && bytes.contains(&b'\r') => {
-                match self.run(&bytes, binding, now, LineEnds::KeepCrInText) {
+                match self.run(&issuers, &bytes, binding, now, LineEnds::KeepCrInText) {
                     Ok(v) => Ok(v),
                     Err(_) => Err(f.error),
                 }
@@ -396,6 +406,7 @@ impl Validator {
 
     fn run(
         &self,
+        issuers: &[Arc<TrustedIssuer>],
         bytes: &[u8],
         binding: Binding,
         now: DateTime<Utc>,
@@ -446,7 +457,7 @@ impl Validator {
         let override_ = self.policy.engine_override;
         let r_ok = match &r_prof {
             Some(p) => Some(verify::verify_signature(
-                &self.trust,
+                issuers,
                 &subject,
                 p,
                 hint.as_deref(),
@@ -456,7 +467,7 @@ impl Validator {
         };
         let a_ok = match &a_prof {
             Some(p) => Some(verify::verify_signature(
-                &self.trust,
+                issuers,
                 &subject,
                 p,
                 hint.as_deref(),
@@ -571,6 +582,7 @@ impl Validator {
             }
         }
         let issuer_arc = Arc::clone(&primary.issuer);
+        let issuer_index = primary.issuer_index;
         let signed_xml = match (&mut a_ok, &mut r_ok) {
             (Some(a), _) => std::mem::take(&mut a.canonical),
             (None, Some(r)) => std::mem::take(&mut r.canonical),
@@ -584,6 +596,7 @@ impl Validator {
             .to_owned();
         Ok(ValidatedAssertion {
             issuer: issuer_arc,
+            issuer_index,
             issuer_name,
             assertion,
             response: response.map(|(m, _)| m),

@@ -64,6 +64,9 @@ pub enum Signed {
     Assertion20,
     /// A SAML-P Response (`ID`, Signature after Issuer).
     Response,
+    /// The document element of a SAML metadata document (`EntityDescriptor` /
+    /// `EntitiesDescriptor`, `ID`, Signature first).
+    Metadata,
 }
 
 impl Signed {
@@ -119,7 +122,8 @@ pub struct SignatureProfile {
 
 /// Finds the direct `ds:Signature` child of `element` (`sig.count`, `sig.position`).
 /// Stray signatures elsewhere in the element (outside Advice and, for a Response, outside the
-/// assertion and Extensions) are `sig.position`.
+/// assertion and Extensions) are `sig.position`. For metadata only the document element's own
+/// signature counts (an aggregate may carry signed entities; the root signature covers them).
 pub fn find_signature(
     doc: &Document,
     element: NodeId,
@@ -136,11 +140,15 @@ pub fn find_signature(
         );
     }
     // Stray signatures deeper down.
-    let mut stack: Vec<NodeId> = children
-        .iter()
-        .copied()
-        .filter(|&c| !doc.is(c, DS, "Signature"))
-        .collect();
+    let mut stack: Vec<NodeId> = if kind == Signed::Metadata {
+        Vec::new()
+    } else {
+        children
+            .iter()
+            .copied()
+            .filter(|&c| !doc.is(c, DS, "Signature"))
+            .collect()
+    };
     while let Some(n) = stack.pop() {
         let skip = doc.is(n, SAML2, "Advice")
             || doc.is(n, SAML1, "Advice")
@@ -175,6 +183,7 @@ pub fn find_signature(
             // reference must still name the Response itself.
             after_issuer || (kind == Signed::Response && i == children.len() - 1)
         }
+        Signed::Metadata => i == 0,
     };
     if !positioned {
         return reject(
@@ -185,6 +194,7 @@ pub fn find_signature(
                 doc.local(element),
                 match kind {
                     Signed::Assertion11 => "last",
+                    Signed::Metadata => "first",
                     _ => "right after Issuer",
                 }
             ),

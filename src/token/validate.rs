@@ -242,7 +242,12 @@ pub(crate) fn check(
         .iter()
         .filter(|c| c.method == bearer)
         .collect();
-    if bearers.is_empty() {
+    // The per-issuer waiver covers only an assertion with no SubjectConfirmation at all, and
+    // never a SAML-P Response (the Web SSO profile requires bearer confirmation data).
+    let waived = a.confirmations.is_empty()
+        && !issuer.policy.require_subject_confirmation
+        && response.is_none();
+    if bearers.is_empty() && !waived {
         return reject(
             Reason::TokConfirmation,
             format!("no {bearer} subject confirmation"),
@@ -261,11 +266,11 @@ pub(crate) fn check(
             }
         }
     }
-    let Some(confirmed) = confirmed else {
+    if confirmed.is_none() && !waived {
         return Err(first_err.unwrap_or_else(|| {
             TokenError::new(Reason::TokConfirmation, "no valid bearer confirmation")
         }));
-    };
+    }
 
     // Authentication statement.
     if a.authn.is_empty() && issuer.policy.require_authn_statement {
@@ -304,12 +309,14 @@ pub(crate) fn check(
     }
 
     // Correlation (only signed data counts).
-    let signed_irt = confirmed.in_response_to.clone().or_else(|| {
-        response
-            .as_ref()
-            .filter(|r| r.signed)
-            .and_then(|r| r.model.in_response_to.clone())
-    });
+    let signed_irt = confirmed
+        .and_then(|c| c.in_response_to.clone())
+        .or_else(|| {
+            response
+                .as_ref()
+                .filter(|r| r.signed)
+                .and_then(|r| r.model.in_response_to.clone())
+        });
     match &policy.in_response_to {
         InResponseTo::Ignore => {}
         InResponseTo::Expect(id) => {

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use openssl::pkey::{PKey, Public};
 use openssl::x509::X509;
 
+use super::TokenError;
+use super::error::{KeyFacts, UnknownKey, reject};
 use super::profile::{SignatureProfile, check_policy};
-use super::{TokenError, error::reject};
 use crate::Reason;
 use crate::dsig;
-use crate::trust::{CertInfo, Engine, TrustStore, TrustedIssuer, TrustedKey};
+use crate::trust::keys::hex_upper;
+use crate::trust::{CertInfo, Engine, TrustedIssuer, TrustedKey};
 use crate::xml::Document;
 use crate::xmlsec;
 
@@ -28,6 +30,8 @@ pub(crate) struct SigOk {
     pub canonical: Vec<u8>,
     /// The issuer whose key verified.
     pub issuer: Arc<TrustedIssuer>,
+    /// Its position in the trust store the validation used.
+    pub issuer_index: usize,
     /// The key that verified.
     pub key: TrustedKey,
     /// The engine used.
@@ -156,14 +160,14 @@ fn attempt(
 /// `issuer_hint` (the token's own, still unverified, Issuer text), then unnamed ones, then the
 /// rest. The issuer is the owner of the key that verifies, never the hint.
 pub(crate) fn verify_signature(
-    trust: &TrustStore,
+    issuers: &[Arc<TrustedIssuer>],
     subject: &Subject<'_>,
     p: &SignatureProfile,
     issuer_hint: Option<&str>,
     engine_override: Option<Engine>,
 ) -> Result<SigOk, SigFail> {
-    let mut order: Vec<&Arc<TrustedIssuer>> = trust.issuers().iter().collect();
-    order.sort_by_key(|i| match (i.name(), issuer_hint) {
+    let mut order: Vec<(usize, &Arc<TrustedIssuer>)> = issuers.iter().enumerate().collect();
+    order.sort_by_key(|(_, i)| match (i.name(), issuer_hint) {
         (Some(n), Some(h)) if n == h => 0,
         (None, _) => 1,
         _ => 2,
@@ -171,8 +175,14 @@ pub(crate) fn verify_signature(
     let mut first_policy_error: Option<TokenError> = None;
     let mut tried_any = false;
     let mut tried: Vec<String> = Vec::new();
-    for issuer in order {
+    for (issuer_index, issuer) in order {
+        // The issuer the token names decides the algorithm policy: its refusal is the answer
+        // (never "try another issuer's keys" and report an untrusted key).
+        let named = matches!((issuer.name(), issuer_hint), (Some(n), Some(h)) if n == h);
         if let Err(e) = check_policy(p, &issuer.policy) {
+            if named {
+                return Err(e.into());
+            }
             first_policy_error.get_or_insert(e);
             continue;
         }
@@ -181,7 +191,7 @@ pub(crate) fn verify_signature(
             continue;
         }
         if !keys.iter().any(|k| k.key_type() == Some(p.sig_alg.key)) {
-            first_policy_error.get_or_insert(TokenError::new(
+            let e = TokenError::new(
                 Reason::SigAlg,
                 format!(
                     "{} signature, but the issuer's keys are {}",
@@ -191,7 +201,11 @@ pub(crate) fn verify_signature(
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            ));
+            );
+            if named {
+                return Err(e.into());
+            }
+            first_policy_error.get_or_insert(e);
             continue;
         }
         tried_any = true;
@@ -206,6 +220,7 @@ pub(crate) fn verify_signature(
                 return Ok(SigOk {
                     canonical,
                     issuer: Arc::clone(issuer),
+                    issuer_index,
                     key: keys[key_index].clone(),
                     engine,
                 });
@@ -235,12 +250,29 @@ pub(crate) fn verify_signature(
         )
         .into());
     }
-    Err(diagnose(subject, p, &tried).into())
+    Err(diagnose(subject, p, &tried, issuer_hint).into())
 }
 
 /// No trusted key verified: say whether an untrusted KeyInfo key did (`sig.key_untrusted`) or
 /// nothing does (`sig.invalid`). KeyInfo only feeds this diagnosis, never trust.
-fn diagnose(subject: &Subject<'_>, p: &SignatureProfile, tried: &[String]) -> TokenError {
+///
+/// Either way the error is marked as an *unknown signing key* ([`TokenError::unknown_key`]) when
+/// that is the only thing wrong: a KeyInfo key verifies the signature, or KeyInfo names no key at
+/// all and the reference digest matches. A KeyInfo key that does not verify means a broken
+/// signature, which no refresh can mend.
+fn diagnose(
+    subject: &Subject<'_>,
+    p: &SignatureProfile,
+    tried: &[String],
+    issuer_hint: Option<&str>,
+) -> TokenError {
+    let unknown = |token_key: Option<KeyFacts>| {
+        Some(Box::new(UnknownKey {
+            issuer_hint: issuer_hint.map(str::to_owned),
+            token_key,
+            trusted: tried.to_vec(),
+        }))
+    };
     let mut candidates: Vec<TrustedKey> = super::profile::keyinfo_certs(subject.doc, p.key_info)
         .iter()
         .filter_map(|d| key_from_cert_der(d))
@@ -254,6 +286,7 @@ fn diagnose(subject: &Subject<'_>, p: &SignatureProfile, tried: &[String]) -> To
             candidates.push(TrustedKey::from_public(public, "KeyInfo KeyValue"));
         }
     }
+    let keyinfo_names_a_key = !candidates.is_empty();
     for k in candidates {
         let probe = TrustedIssuer::new(
             None,
@@ -268,20 +301,42 @@ fn diagnose(subject: &Subject<'_>, p: &SignatureProfile, tried: &[String]) -> To
         let Ok(probe) = probe else { continue };
         let pk = [&k];
         if let Ok(Attempt::Verified { .. }) = attempt(Engine::Streaming, subject, p, &pk, &probe) {
-            let who = k
-                .cert
-                .as_ref()
-                .map(|c: &CertInfo| c.subject.clone())
-                .unwrap_or_else(|| k.describe());
-            return TokenError::new(
-                Reason::SigKeyUntrusted,
-                format!(
-                    "signed by an untrusted key: {who} (SHA-256 {}); trusted: {}",
-                    k.thumbprint_sha256(),
+            let facts = KeyFacts {
+                subject: k.cert.as_ref().map(|c: &CertInfo| c.subject.clone()),
+                sha256: k.thumbprint_sha256(),
+                sha1: k.cert.as_ref().map(|c| hex_upper(&c.sha1)),
+            };
+            let who = match (&facts.subject, &facts.sha1) {
+                (Some(s), Some(sha1)) => format!(
+                    "the token's KeyInfo certificate {s} (SHA-256 {}, SHA-1 {sha1})",
+                    facts.sha256
+                ),
+                _ => format!(
+                    "the token's KeyInfo key {} (SHA-256 {})",
+                    k.describe(),
+                    facts.sha256
+                ),
+            };
+            return TokenError {
+                reason: Reason::SigKeyUntrusted,
+                message: format!(
+                    "unknown signing key: {who} verifies the signature but is not trusted; trusted: {}",
                     tried.join(", ")
                 ),
-            );
+                unknown_key: unknown(Some(facts)),
+            };
         }
+    }
+    if !keyinfo_names_a_key && matches!(dsig::verify(subject.doc, p, &[]), Ok(dsig::Outcome::NoKey))
+    {
+        return TokenError {
+            reason: Reason::SigInvalid,
+            message: format!(
+                "unknown signing key: the digest matches but no trusted key verifies the signature, and KeyInfo names no key; trusted: {}",
+                tried.join(", ")
+            ),
+            unknown_key: unknown(None),
+        };
     }
     TokenError::new(
         Reason::SigInvalid,

@@ -37,6 +37,11 @@ pub struct Metadata {
 }
 
 impl Metadata {
+    /// The entity whose `entityID` is `entity_id`.
+    pub fn entity(&self, entity_id: &str) -> Option<&EntityMetadata> {
+        self.entities.iter().find(|e| e.entity_id == entity_id)
+    }
+
     /// Parses metadata bytes. `source` names the file or URL in messages.
     pub fn parse(bytes: &[u8], source: &str) -> Result<Metadata, String> {
         let opts = ParseOptions {

@@ -81,6 +81,9 @@ pub fn validator(side: &Value, base: &Path, engine: Engine, waive: bool) -> Vali
         if let Some(c) = spec["require_authn_statement"].as_bool() {
             policy.require_authn_statement = c;
         }
+        if let Some(c) = spec["require_subject_confirmation"].as_bool() {
+            policy.require_subject_confirmation = c;
+        }
         if waive {
             policy.min_rsa_bits = 1024;
             policy.check_cert_validity = false;

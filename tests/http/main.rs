@@ -15,6 +15,7 @@ mod fixtures;
 mod helpers;
 mod iframe;
 mod redis_server;
+mod rollover;
 mod signin;
 mod signout;
 mod tls;
