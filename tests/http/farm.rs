@@ -347,7 +347,15 @@ fn thousand_concurrent_signins(backend: Backend) {
                 .expect("thread")
         })
         .collect();
-    let cookies: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    // Join every thread before judging, so that the farm (and its redis-server) is dropped
+    // even when one sign-in failed.
+    let results: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    assert_eq!(
+        failed, 0,
+        "{failed} of {N} sign-ins failed (see the panics above)"
+    );
+    let cookies: Vec<String> = results.into_iter().map(|r| r.unwrap()).collect();
     eprintln!("{N} concurrent sign-ins + reads in {:?}", t.elapsed());
     let unique: HashSet<&String> = cookies.iter().collect();
     assert_eq!(unique.len(), N, "duplicated sessions");
