@@ -12,6 +12,7 @@ pub mod claims;
 mod error;
 mod raw;
 pub mod report;
+mod store;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use url::Url;
 pub use error::{ConfigError, ConfigErrors};
 pub use raw::KEYS;
 use raw::{RawConfig, RawDevIdp, RawIssuer, RawRealm};
+pub use store::{RedisConfig, StoreConfig};
 
 use crate::trust::{Engine, IssuerPolicy, Thumbprint, TrustedKey, load_trust_file};
 
@@ -96,6 +98,8 @@ pub struct Config {
     pub issuers: Vec<IssuerConfig>,
     /// `[[realms]]`, in file order; the first is the default realm.
     pub realms: Vec<RealmConfig>,
+    /// `store` and `[redis]`: where replay records, server sessions and revocations live.
+    pub store: StoreConfig,
     /// Things an operator should know (expiring certificates, SHA-1, ephemeral keys, ...).
     pub warnings: Vec<String>,
 }
@@ -408,6 +412,7 @@ impl Config {
         let limits = v.limits(&raw.limits);
         let redirect = v.redirect(&raw.redirect);
         let dev_idp = v.dev_idp(&raw.dev_idp);
+        let store = v.store(raw.store.as_deref(), raw.redis.as_ref());
         let issuers: Vec<IssuerConfig> = raw
             .issuers
             .iter()
@@ -481,6 +486,7 @@ impl Config {
             dev_idp,
             issuers,
             realms,
+            store,
             warnings: v.warnings,
         })
     }

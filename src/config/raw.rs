@@ -10,6 +10,10 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawConfig {
+    /// `store = "memory" | "redis"`.
+    pub store: Option<String>,
+    /// `[redis]`.
+    pub redis: Option<RawRedis>,
     /// `[server]`.
     #[serde(default)]
     pub server: RawServer,
@@ -60,6 +64,20 @@ pub(crate) struct RawSession {
     pub absolute_timeout_secs: Option<u64>,
     pub max_chunks: Option<usize>,
     pub store_capacity: Option<usize>,
+}
+
+/// `[redis]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRedis {
+    pub url: Option<String>,
+    pub password_file: Option<String>,
+    pub tls_ca_file: Option<String>,
+    pub pool_size: Option<usize>,
+    pub connect_timeout_ms: Option<u64>,
+    pub command_timeout_ms: Option<u64>,
+    pub key_prefix: Option<String>,
+    pub revocation_grace_secs: Option<u64>,
 }
 
 /// `[limits]`.
@@ -163,6 +181,15 @@ pub(crate) struct RawRealm {
 /// `issuers.claims` is the claim-mapping table of [`super::claims`], documented in
 /// `docs/claims-mapping.md`.
 pub const KEYS: &[&str] = &[
+    "store",
+    "redis.url",
+    "redis.password_file",
+    "redis.tls_ca_file",
+    "redis.pool_size",
+    "redis.connect_timeout_ms",
+    "redis.command_timeout_ms",
+    "redis.key_prefix",
+    "redis.revocation_grace_secs",
     "server.listen",
     "server.public_url",
     "server.workers",

@@ -4,7 +4,7 @@
 use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
-use super::{Config, Profile, SessionMode};
+use super::{Config, Profile, SessionMode, StoreConfig};
 use crate::trust::keys::hex_upper;
 
 fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -101,6 +101,19 @@ pub fn to_json(c: &Config) -> Value {
             "users": d.users.iter().map(|u| json!({"login": u.login, "upn": u.upn, "groups": u.groups})).collect::<Vec<_>>(),
         })
     });
+    let redis = match &c.store {
+        StoreConfig::Memory => Value::Null,
+        StoreConfig::Redis(r) => json!({
+            "url": r.url.as_str(),
+            "password": if r.password.is_some() { "[redacted]" } else { "(none)" },
+            "tls_ca_file": r.tls_ca_file.as_ref().map(|p| p.display().to_string()),
+            "pool_size": r.pool_size,
+            "connect_timeout_ms": r.connect_timeout.as_millis() as u64,
+            "command_timeout_ms": r.command_timeout.as_millis() as u64,
+            "key_prefix": r.key_prefix,
+            "revocation_grace_secs": r.revocation_grace.num_seconds(),
+        }),
+    };
     json!({
         "source": c.source.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "built-in development setup".into()),
         "server": {
@@ -131,6 +144,8 @@ pub fn to_json(c: &Config) -> Value {
             "max_concurrent_validations": c.limits.max_concurrent_validations,
         },
         "redirect": {"allowed_origins": c.redirect.allowed_origins},
+        "store": c.store.name(),
+        "redis": redis,
         "dev_idp": dev.unwrap_or(json!({"enabled": false})),
         "issuers": issuers,
         "realms": realms,
@@ -146,7 +161,13 @@ pub fn to_text(c: &Config) -> String {
         "fedrp configuration: {}\n",
         j["source"].as_str().unwrap_or_default()
     ));
-    for section in ["server", "session", "limits", "redirect", "dev_idp"] {
+    out.push_str(&format!("store = {}\n", j["store"]));
+    for section in [
+        "redis", "server", "session", "limits", "redirect", "dev_idp",
+    ] {
+        if j[section].is_null() {
+            continue;
+        }
         out.push_str(&format!("\n[{section}]\n"));
         if let Some(o) = j[section].as_object() {
             for (k, v) in o {

@@ -157,6 +157,8 @@ fn every_raw_key_is_a_real_field() {
                 || l.ends_with("_days")
                 || l.starts_with("max_")
                 || l == "workers"
+                || l.ends_with("_ms")
+                || l == "pool_size"
                 || l == "min_rsa_bits"
                 || l == "store_capacity"
                 || l == "replay_cache_capacity" =>

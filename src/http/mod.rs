@@ -77,6 +77,15 @@ impl Application {
     pub fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Application, String> {
         let listener = std::net::TcpListener::bind(&config.server.listen)
             .map_err(|e| format!("bind {}: {e}", config.server.listen))?;
+        // std listens with a backlog of 128: a burst of sign-ins (a load balancer reconnecting
+        // every client at once) would see resets beyond it. actix-web's own default is 2048.
+        let listener = {
+            let socket = socket2::Socket::from(listener);
+            socket
+                .listen(2048)
+                .map_err(|e| format!("listen {}: {e}", config.server.listen))?;
+            std::net::TcpListener::from(socket)
+        };
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let scheme = if config.server.tls.is_some() {
             "https"

@@ -664,11 +664,19 @@ async fn acs(
                 .issuer(&issuer.name),
         );
     }
-    // 4. Replay: the token, then the one-time state.
+    // 4. Replay: the token, then the one-time state. `earliest_use`: the first moment each
+    // could have been accepted (a store that lost its records refuses what predates the loss).
     let ctxt = |r: Rejection| r.realm(&realm.name).issuer(&issuer.name);
+    let skew = state.config.limits.clock_skew;
     match state
         .replay
-        .insert_if_absent(&v.replay_key(), v.replay_until(), now)
+        .insert_if_absent(
+            &v.replay_key(),
+            v.issue_instant() - skew,
+            v.replay_until(),
+            now,
+        )
+        .await
     {
         Ok(true) => {}
         Ok(false) => {
@@ -687,7 +695,13 @@ async fn acs(
     if let Some(s) = &st {
         match state
             .replay
-            .insert_if_absent(&format!("wctx\u{1f}{}", hex(&s.id)), s.expires, now)
+            .insert_if_absent(
+                &format!("wctx\u{1f}{}", hex(&s.id)),
+                s.expires - state.config.limits.state_ttl,
+                s.expires,
+                now,
+            )
+            .await
         {
             Ok(true) => {}
             Ok(false) => {

@@ -6,16 +6,17 @@
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponseBuilder};
+use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::clock::Clock;
-use crate::config::{Config, Profile, SessionMode};
+use crate::config::{Config, Profile, SessionMode, StoreConfig};
 use crate::metrics::Metrics;
 use crate::refresh::TrustManager;
 use crate::session::cookie::{CookieAttrs, Cookies};
 use crate::session::seal::scope_tag;
 use crate::session::{CookiePayload, Session, SessionError, SessionManager, decode_payload};
-use crate::store::{MemoryReplayCache, MemorySessionStore, ReplayCache, SessionStore};
+use crate::store::{MemoryReplayCache, MemorySessionStore, RedisStore, ReplayStore, SessionStore};
 use crate::token::{Policy, ValidatedAssertion, Validator};
 use crate::trust::TrustStore;
 use crate::{Reason, xml};
@@ -112,10 +113,10 @@ pub struct AppState {
     pub issuers: Vec<IssuerRt>,
     /// Cookie sealing.
     pub sessions: SessionManager,
-    /// Session store.
+    /// Session store (`store = "memory"` or `"redis"`).
     pub store: Arc<dyn SessionStore>,
-    /// Replay cache (tokens and used sign-in states).
-    pub replay: Arc<dyn ReplayCache>,
+    /// Replay cache (tokens and used sign-in states); the same Redis store with `"redis"`.
+    pub replay: Arc<dyn ReplayStore>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
     /// Metrics.
@@ -242,9 +243,19 @@ impl AppState {
             config.session.max_chunks,
         );
         let hsts = config.server.hsts && public_url.scheme() == "https";
+        let (store, replay): (Arc<dyn SessionStore>, Arc<dyn ReplayStore>) = match &config.store {
+            StoreConfig::Memory => (
+                Arc::new(MemorySessionStore::new(config.session.store_capacity)),
+                Arc::new(MemoryReplayCache::new(config.limits.replay_cache_capacity)),
+            ),
+            StoreConfig::Redis(r) => {
+                let shared = Arc::new(RedisStore::new(r, config.session.store_capacity)?);
+                (shared.clone(), shared)
+            }
+        };
         Ok(AppState {
-            store: Arc::new(MemorySessionStore::new(config.session.store_capacity)),
-            replay: Arc::new(MemoryReplayCache::new(config.limits.replay_cache_capacity)),
+            store,
+            replay,
             state_scope: scope_tag(&["sign-in state", &host]),
             sessions,
             host,
@@ -311,11 +322,22 @@ impl AppState {
             Err(e) => return Lookup::Refused(e.reason()),
         };
         let id = opened.payload.id().hex();
-        match self.store.is_revoked(&id, now).await {
-            Ok(false) => {}
-            Ok(true) => return Lookup::Refused(Reason::SessionInvalid),
+        let (issued_at, _) = opened.payload.times();
+        let record_key = match &opened.payload {
+            CookiePayload::Ref { .. } => Some(format!("s:{id}")),
+            CookiePayload::Full(_) => None,
+        };
+        // One round trip: the revocation record (sign-out on any node) and, in server mode,
+        // the session record.
+        let check = match self
+            .store
+            .check_session(&id, issued_at, record_key.as_deref(), now)
+            .await
+        {
+            Ok(c) if c.revoked => return Lookup::Refused(Reason::SessionInvalid),
+            Ok(c) => c,
             Err(_) => return Lookup::Refused(Reason::StoreUnavailable),
-        }
+        };
         let payload_realm = match &opened.payload {
             CookiePayload::Full(s) => &s.realm,
             CookiePayload::Ref { realm, .. } => realm,
@@ -346,11 +368,19 @@ impl AppState {
                 issued_at,
                 last_seen,
             } => {
-                let rec = match self.store.get(&format!("s:{}", id.hex()), now).await {
-                    Ok(Some(r)) => r,
-                    Ok(None) => return Lookup::Refused(Reason::SessionInvalid),
-                    Err(_) => return Lookup::Refused(Reason::StoreUnavailable),
+                let Some(rec) = check.record else {
+                    return Lookup::Refused(Reason::SessionInvalid);
                 };
+                if opened.reissue
+                    && let Some(key) = &record_key
+                    && self
+                        .store
+                        .touch(key, self.record_until(issued_at, now), now)
+                        .await
+                        .is_err()
+                {
+                    return Lookup::Refused(Reason::StoreUnavailable);
+                }
                 match decode_payload(&rec) {
                     Some(CookiePayload::Full(mut s)) if s.id == id && s.realm == rn => {
                         s.issued_at = issued_at;
@@ -365,6 +395,12 @@ impl AppState {
             session: Box::new(session),
             set_cookies,
         }
+    }
+
+    /// When a server-side record used `now` expires: after the idle lifetime, renewed on use
+    /// (sliding), never past the absolute lifetime.
+    fn record_until(&self, issued_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        (now + self.config.session.idle_timeout).min(issued_at + self.sessions.absolute())
     }
 
     /// Stores a new session and returns its `Set-Cookie` values (the old cookie's extra chunks
@@ -390,7 +426,12 @@ impl AppState {
             SessionMode::Server => {
                 let rec = crate::session::encode_session(session);
                 self.store
-                    .put(&format!("s:{id}"), rec, until, now)
+                    .put(
+                        &format!("s:{id}"),
+                        rec,
+                        self.record_until(session.issued_at, now),
+                        now,
+                    )
                     .await
                     .map_err(|_| Reason::StoreUnavailable)?;
                 CookiePayload::Ref {
@@ -438,6 +479,8 @@ impl AppState {
         let now = self.clock.now();
         let session = match self.lookup(req, realm).await {
             Lookup::Found { session, .. } => Some(*session),
+            // A sign-out that cannot be recorded fails rather than only clearing this browser.
+            Lookup::Refused(Reason::StoreUnavailable) => return Err(Reason::StoreUnavailable),
             _ => None,
         };
         if let Some(s) = &session {

@@ -1,6 +1,6 @@
 //! The session store: server-side session records, sign-in hand-offs and revocations.
 //!
-//! The trait returns boxed futures so that a networked implementation (Redis, a later issue)
+//! The trait returns boxed futures so that a networked implementation ([`super::RedisStore`])
 //! fits without blocking the executor; the memory implementation answers immediately. Keys are
 //! opaque strings chosen by `http/` (`s:<id>` records, `h:<code>` hand-offs); revocations are
 //! kept by session id until the session could no longer be valid anyway, so a cookie captured
@@ -20,6 +20,17 @@ use super::StoreError;
 
 /// A store operation in flight.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// What [`SessionStore::check_session`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionCheck {
+    /// The session was ended (sign-out, `wsignoutcleanup1.0`), or the store cannot vouch for it
+    /// (it lost its records after the session was issued).
+    pub revoked: bool,
+    /// The record under the requested key, when one was asked for, the session is not revoked
+    /// and the record exists.
+    pub record: Option<Vec<u8>>,
+}
 
 /// Server-side session state shared by every request (and, with Redis, every node).
 pub trait SessionStore: Send + Sync {
@@ -55,6 +66,33 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreFuture<'a, ()>;
     /// Live sessions (approximate; for metrics).
     fn active_sessions(&self, now: DateTime<Utc>) -> u64;
+    /// Moves the expiry of the record under `key` to `until` (sliding renewal); absent keys
+    /// stay absent.
+    fn touch<'a>(
+        &'a self,
+        key: &'a str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, ()>;
+    /// The revocation check of session `id` (issued at `issued_at`) and, when `record` names a
+    /// key, the record under it: one round trip where the store can.
+    fn check_session<'a>(
+        &'a self,
+        id: &'a str,
+        issued_at: DateTime<Utc>,
+        record: Option<&'a str>,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, SessionCheck> {
+        let _ = issued_at;
+        Box::pin(async move {
+            let revoked = self.is_revoked(id, now).await?;
+            let record = match (revoked, record) {
+                (false, Some(key)) => self.get(key, now).await?,
+                _ => None,
+            };
+            Ok(SessionCheck { revoked, record })
+        })
+    }
 }
 
 const SHARDS: usize = 16;
@@ -67,7 +105,8 @@ struct Map {
     next_sweep: i64,
 }
 
-struct Bounded {
+/// A bounded, sharded, expiring map (also the Redis store's local cache of confirmed sessions).
+pub(crate) struct Bounded {
     shards: Vec<Mutex<Map>>,
     per_shard: usize,
     /// Evicting would lose a security decision (revocations): refuse instead.
@@ -75,7 +114,8 @@ struct Bounded {
 }
 
 impl Bounded {
-    fn new(capacity: usize, fail_when_full: bool) -> Bounded {
+    /// At most `capacity` entries; when full, evict (or refuse with `fail_when_full`).
+    pub(crate) fn new(capacity: usize, fail_when_full: bool) -> Bounded {
         Bounded {
             shards: (0..SHARDS).map(|_| Mutex::new(Map::default())).collect(),
             per_shard: capacity.div_ceil(SHARDS).max(1),
@@ -91,7 +131,8 @@ impl Bounded {
             .map_err(|_| StoreError("session store lock poisoned".into()))
     }
 
-    fn put(
+    /// Stores `value` under `key` until `until`.
+    pub(crate) fn put(
         &self,
         key: &str,
         value: Vec<u8>,
@@ -120,7 +161,8 @@ impl Bounded {
         Ok(())
     }
 
-    fn get(
+    /// The live value under `key` (removed with `take`).
+    pub(crate) fn get(
         &self,
         key: &str,
         now: DateTime<Utc>,
@@ -140,8 +182,20 @@ impl Bounded {
         })
     }
 
-    fn remove(&self, key: &str) -> Result<(), StoreError> {
+    /// Removes `key`.
+    pub(crate) fn remove(&self, key: &str) -> Result<(), StoreError> {
         self.shard(key)?.entries.remove(key);
+        Ok(())
+    }
+
+    /// Moves the expiry of a live `key` to `until`.
+    fn touch(&self, key: &str, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut guard = self.shard(key)?;
+        if let Some((exp, _)) = guard.entries.get_mut(key)
+            && *exp > now.timestamp_millis()
+        {
+            *exp = until.timestamp_millis();
+        }
         Ok(())
     }
 
@@ -224,6 +278,14 @@ impl SessionStore for MemorySessionStore {
     }
     fn active_sessions(&self, now: DateTime<Utc>) -> u64 {
         self.active.count_live(now)
+    }
+    fn touch<'a>(
+        &'a self,
+        key: &'a str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'a, ()> {
+        ready(self.records.touch(key, until, now))
     }
 }
 
