@@ -100,10 +100,10 @@ impl Fields {
 fn compare(v: &Value, got: &Fields) -> Vec<String> {
     let mut problems = Vec::new();
     let obj = v.as_object().expect("vector is an object");
-    if let Some(want) = obj.get("kind") {
-        if got.kind.as_deref() != want.as_str() {
-            problems.push(format!("kind: got {:?}, want {want}", got.kind));
-        }
+    if let Some(want) = obj.get("kind")
+        && got.kind.as_deref() != want.as_str()
+    {
+        problems.push(format!("kind: got {:?}, want {want}", got.kind));
     }
     for (key, got_uri) in [
         ("claim_type", got.claim_type.as_deref()),

@@ -86,15 +86,15 @@ fn failure(json: bool, code: u8, e: &ClaimsError) -> (u8, String, String) {
 
 fn warnings(claim: &EncodedClaim) -> Vec<String> {
     let mut w = Vec::new();
-    if let ClaimTypeRef::Known(k) = &claim.claim_type {
-        if k.is_never_encoded() {
-            w.push(format!(
-                "SharePoint never encodes the {} claim type ('{}'); this string was not \
+    if let ClaimTypeRef::Known(k) = &claim.claim_type
+        && k.is_never_encoded()
+    {
+        w.push(format!(
+            "SharePoint never encodes the {} claim type ('{}'); this string was not \
                  written by SharePoint",
-                k.short_name(),
-                k.code()
-            ));
-        }
+            k.short_name(),
+            k.code()
+        ));
     }
     w
 }

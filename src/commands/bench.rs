@@ -112,7 +112,7 @@ fn execute(args: &BenchArgs) -> Result<(), UsageError> {
                 return Err(UsageError("replay cache refused a fresh key".into()));
             }
             done += 1;
-            if done % 64 == 0 && start.elapsed() >= budget {
+            if done.is_multiple_of(64) && start.elapsed() >= budget {
                 break 'outer;
             }
         }

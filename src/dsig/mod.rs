@@ -141,7 +141,7 @@ fn verify_value(key: &TrustedKey, p: &SignatureProfile, digest: &[u8]) -> bool {
         (KeyType::Ec, Id::EC) => {
             // XML-DSig ECDSA values are r || s, each the size of the curve order.
             let sig = &p.signature_value;
-            if sig.is_empty() || sig.len() % 2 != 0 {
+            if sig.is_empty() || !sig.len().is_multiple_of(2) {
                 return false;
             }
             let (r, s) = sig.split_at(sig.len() / 2);

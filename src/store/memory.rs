@@ -99,10 +99,10 @@ impl ReplayCache for MemoryReplayCache {
             .lock()
             .map_err(|_| StoreError("replay cache lock poisoned".into()))?;
         let now_ms = now.timestamp_millis();
-        if let Some(&exp) = shard.entries.get(key) {
-            if exp > now_ms {
-                return Ok(false);
-            }
+        if let Some(&exp) = shard.entries.get(key)
+            && exp > now_ms
+        {
+            return Ok(false);
         }
         if shard.entries.len() >= self.per_shard {
             shard.purge(now_ms);

@@ -40,7 +40,7 @@ impl Thumbprint {
             .chars()
             .filter(|c| !matches!(c, ':' | ' ' | '-'))
             .collect();
-        if clean.len() % 2 != 0 || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
+        if !clean.len().is_multiple_of(2) || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(format!("thumbprint {s:?} is not hex"));
         }
         let bytes: Vec<u8> = (0..clean.len())
