@@ -94,6 +94,73 @@ fn declared_encoding(body: &[u8]) -> Option<&[u8]> {
     Some(&r[..close])
 }
 
+/// XML 1.0 [23] `XMLDecl ::= '<?xml' VersionInfo EncodingDecl? SDDecl? S? '?>'`, checked on
+/// the text starting at `<?xml`: white space before each pseudo-attribute, the three in that
+/// order, `standalone` only `yes` or `no`. quick-xml reads the declaration loosely.
+fn check_xml_decl(at: &[u8]) -> Result<(), &'static str> {
+    // XML white space only (`trim_ascii_start` would also skip form feed).
+    let skip_s = |r: &[u8]| -> usize {
+        r.iter()
+            .take_while(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+            .count()
+    };
+    let mut r = at.strip_prefix(b"<?xml").ok_or("no '<?xml'")?;
+    let mut seen = 0;
+    loop {
+        let space = skip_s(r);
+        r = &r[space..];
+        if r.starts_with(b"?>") {
+            return if seen == 0 { Err("no version") } else { Ok(()) };
+        }
+        if space == 0 {
+            return Err("no white space before a pseudo-attribute");
+        }
+        let (name, order) = [
+            (&b"version"[..], 1),
+            (&b"encoding"[..], 2),
+            (&b"standalone"[..], 3),
+        ]
+        .into_iter()
+        .find(|(n, _)| r.starts_with(n))
+        .ok_or("unknown pseudo-attribute")?;
+        if order <= seen || (seen == 0 && order != 1) {
+            return Err("pseudo-attributes out of order");
+        }
+        seen = order;
+        r = &r[name.len()..];
+        r = &r[skip_s(r)..];
+        r = r.strip_prefix(b"=").ok_or("expected '='")?;
+        r = &r[skip_s(r)..];
+        let q = *r.first().ok_or("unterminated")?;
+        if q != b'"' && q != b'\'' {
+            return Err("unquoted value");
+        }
+        let close = r[1..]
+            .iter()
+            .position(|&c| c == q)
+            .ok_or("unterminated value")?;
+        let value = &r[1..1 + close];
+        let valid = match order {
+            1 => {
+                value.len() >= 3
+                    && value.starts_with(b"1.")
+                    && value[2..].iter().all(u8::is_ascii_digit)
+            }
+            2 => {
+                value.first().is_some_and(u8::is_ascii_alphabetic)
+                    && value
+                        .iter()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+            }
+            _ => value == b"yes" || value == b"no",
+        };
+        if !valid {
+            return Err("invalid pseudo-attribute value");
+        }
+        r = &r[2 + close..];
+    }
+}
+
 /// Rejects characters XML 1.0 does not allow anywhere (C0 controls, U+FFFE, U+FFFF).
 fn check_chars(text: &str) -> Result<(), XmlError> {
     let bytes = text.as_bytes();
@@ -254,6 +321,13 @@ impl<'a> Builder<'a> {
                             "XML declaration not at the start of the document",
                         ));
                     }
+                    check_xml_decl(&self.src.as_bytes()[pos..]).map_err(|m| {
+                        self.err(
+                            Reason::XmlMalformed,
+                            pos,
+                            format!("bad XML declaration: {m}"),
+                        )
+                    })?;
                     let version = d.version().map_err(|e| {
                         self.err(
                             Reason::XmlMalformed,
@@ -619,6 +693,19 @@ impl<'a> Builder<'a> {
             let key = self
                 .reborrow(a.key.into_inner())
                 .ok_or_else(|| self.err(Reason::XmlMalformed, pos, "attribute name"))?;
+            // XML 1.0 [40]: attributes are separated by white space. quick-xml reads
+            // `a="1"b="2"` as two attributes; libxml2 (and the spec) refuse it.
+            let key_at = key.as_ptr() as usize - self.src_addr;
+            if !matches!(
+                self.src.as_bytes().get(key_at.wrapping_sub(1)),
+                Some(b' ' | b'\t' | b'\r' | b'\n')
+            ) {
+                return Err(self.err(
+                    Reason::XmlMalformed,
+                    pos,
+                    format!("no white space before attribute {key:?}"),
+                ));
+            }
             let value = match a.value {
                 std::borrow::Cow::Borrowed(v) => match self.reborrow(v) {
                     Some(v) => std::borrow::Cow::Borrowed(v),

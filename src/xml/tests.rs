@@ -94,6 +94,29 @@ fn reason_codes() {
         ("<r xml:lang=\"??\" xml:space=\"default\"/>", "ok"),
         ("<r xmlns=\"urn:\u{e9}\"/>", "xml.malformed"),
         ("<r><!-- a -- b --></r>", "xml.malformed"),
+        ("<r a=\"1\"b=\"2\"/>", "xml.malformed"),
+        ("<r a='1'b='2'/>", "xml.malformed"),
+        ("<r a=\"1\"\tb = \"2\"\r\nc=\"3\" />", "ok"),
+        ("<r xmlns:e=\"urn:x/a[1]\"/>", "xml.malformed"),
+        (
+            "<?xml version=\"1.0\"encoding=\"UTF-8\"?><r/>",
+            "xml.malformed",
+        ),
+        (
+            "<?xml version=\"1.0\" standalone=\"maybe\"?><r/>",
+            "xml.malformed",
+        ),
+        ("<?xml encoding=\"UTF-8\"?><r/>", "xml.malformed"),
+        (
+            "<?xml version=\"1.0\" standalone=\"no\" encoding=\"UTF-8\"?><r/>",
+            "xml.malformed",
+        ),
+        ("<?xml version=\"1.0\"\x0c?><r/>", "xml.malformed"),
+        (
+            "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><r/>",
+            "ok",
+        ),
+        ("<?xml\r\n version = \"1.0\"?><r/>", "ok"),
     ];
     for (input, want) in cases {
         assert_eq!(code(input), *want, "{input:?}");
