@@ -300,7 +300,9 @@ fn session_cookies(cookies: &Value) -> Vec<Value> {
         .iter()
         .filter(|c| {
             let n = c["name"].as_str().unwrap_or("");
-            n == "__Host-fedrp" || n.starts_with("__Host-fedrp.")
+            n == "__Host-fedrp"
+                || n.strip_prefix("__Host-fedrp.")
+                    .is_some_and(|i| i.parse::<usize>().is_ok())
         })
         .cloned()
         .collect()
@@ -452,6 +454,18 @@ fn browser_session_lifecycle() {
         assert_eq!(c["secure"], true, "{c}");
         assert_eq!(c["sameSite"], "Lax", "{c}");
     }
+    // The sign-out handle, the one cookie an IdP's cross-site cleanup image can carry.
+    let handle = step(&report, "cookies")["cookies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "__Host-fedrp.so")
+        .expect("no sign-out handle cookie");
+    assert_eq!(
+        (&handle["httpOnly"], &handle["secure"], &handle["sameSite"]),
+        (&json!(true), &json!(true), &json!("None")),
+        "{handle}"
+    );
 
     // The second context: not signed in, and sent to the IdP's login.
     assert_eq!(step(&report, "b-me")["status"], 401);
@@ -478,7 +492,8 @@ fn browser_session_lifecycle() {
     );
     assert_eq!(step(&report, "me-after-signout")["status"], 401);
     assert!(
-        session_cookies(step(&report, "cookies-after-signout")).is_empty(),
+        session_cookies(step(&report, "cookies-after-signout")).is_empty()
+            && !has_cookie(step(&report, "cookies-after-signout"), "__Host-fedrp.so"),
         "session cookie still in the browser after sign-out"
     );
     assert!(
@@ -498,14 +513,43 @@ fn browser_session_lifecycle() {
     );
     assert_eq!(step(&report, "me-after-cleanup")["status"], 401);
     assert_eq!(step(&report, "me-3")["status"], 200);
-    // KNOWN GAP (reported): from an IdP on another site the cleanup image is a cross-site
-    // request, which does not carry the `SameSite=Lax` session cookie, so fedrp cannot tell
-    // which session to end and the session survives. ADFS loads wsignoutcleanup1.0 this way.
-    // When fedrp ends such sessions, this assertion fails: expect 401 here.
+    // From an IdP on another site the cleanup image is a cross-site request. This context is
+    // off the record (as an Incognito window), which blocks third-party cookies: neither the
+    // `SameSite=Lax` session cookie nor the `SameSite=None` sign-out handle travels, nothing
+    // names the session, and it survives (a documented limit of front-channel sign-out).
     assert_eq!(
         step(&report, "me-after-cross-site-cleanup")["status"],
         200,
-        "cross-site IdP-initiated cleanup now ends the session: update this known gap"
+        "with third-party cookies blocked no cookie can reach fedrp: what ended the session?"
+    );
+    // A regular profile (third-party cookies allowed, Chrome's default): the sign-out handle
+    // travels with the cross-site image and the session ends.
+    let profile_dir = dir.join("chromium-profile-cross-site-cleanup");
+    std::fs::create_dir_all(&profile_dir).unwrap();
+    let cross = json!({
+        "user_data_dir": profile_dir.display().to_string(),
+        "preferences": {"profile": {"cookie_controls_mode": 0}},
+        "steps": [
+            {"op": "goto", "ctx": "a", "label": "open", "url": app, "wait_url_prefix": idp_prefix, "wait_selector": "#username"},
+            {"op": "login", "ctx": "a", "label": "login", "form": "node", "user": bob.login,
+             "password": idps::PASSWORD, "wait_url_prefix": app},
+            {"op": "fetch", "ctx": "a", "label": "me", "url": me},
+            {"op": "goto", "ctx": "a", "label": "idp-logout-cross-site", "url": node.logout_url(Tenant::K2).replace("127.0.0.1", "localhost"), "wait_selector": "#signed-out"},
+            {"op": "count", "ctx": "a", "label": "cleanup-failed", "selector": ".cleanup-failed"},
+            {"op": "fetch", "ctx": "a", "label": "me-after-cross-site-cleanup", "url": me},
+        ],
+    });
+    let r3 = harness::run_browser("browser_cross_site_cleanup", &dir, cross);
+    if r3["error"].is_string() {
+        eprintln!("fedrp log:\n{}", fedrp.log());
+    }
+    harness::expect_ok(&r3, "cross-site IdP-initiated cleanup");
+    assert_eq!(step(&r3, "me")["status"], 200);
+    assert_eq!(step(&r3, "cleanup-failed")["count"], 0);
+    assert_eq!(
+        step(&r3, "me-after-cross-site-cleanup")["status"],
+        401,
+        "cross-site wsignoutcleanup1.0 did not end the session"
     );
 
     // The cookie from before the sign-out, replayed in a fresh context, is dead (the session

@@ -341,6 +341,9 @@ pub struct RealmConfig {
     pub landing_path: String,
     /// This realm's session cookie name.
     pub cookie_name: String,
+    /// Whether a top-level realm also sets the sign-out handle cookie, so that an IdP on
+    /// another site can end the session with `wsignoutcleanup1.0`.
+    pub cross_site_signout: bool,
 }
 
 impl Config {
@@ -1618,6 +1621,8 @@ impl Validate {
             frame_ancestors,
             landing_path,
             cookie_name,
+            cross_site_signout: r.cross_site_signout.unwrap_or(true)
+                && profile == Profile::TopLevel,
         })
     }
 }

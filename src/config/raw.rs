@@ -174,6 +174,7 @@ pub(crate) struct RawRealm {
     pub profile: Option<String>,
     pub frame_ancestors: Option<Vec<String>>,
     pub landing_path: Option<String>,
+    pub cross_site_signout: Option<bool>,
 }
 
 /// Every key path the file accepts (`[[table]]` arrays written without an index). A test
@@ -266,4 +267,5 @@ pub const KEYS: &[&str] = &[
     "realms.profile",
     "realms.frame_ancestors",
     "realms.landing_path",
+    "realms.cross_site_signout",
 ];

@@ -20,25 +20,34 @@ const PIXEL: &[u8] = &[
 ];
 
 /// Ends the sessions of every realm in the request; returns the issuer to sign out at and the
-/// `Set-Cookie` deletions.
+/// `Set-Cookie` deletions. `cleanup`: a `wsignoutcleanup1.0`, which may name the session by its
+/// sign-out handle alone.
 async fn end_all(
     state: &AppState,
     req: &HttpRequest,
+    cleanup: bool,
 ) -> Result<(Option<usize>, Vec<String>), Rejection> {
     let mut cookies = Vec::new();
     let mut issuer = None;
     let mut ended = false;
     for realm in &state.realms {
-        let (session, clear) = state
-            .end_session(req, realm)
+        let e = state
+            .end_session(req, realm, cleanup)
             .await
             .map_err(|r| Rejection::new(r, "cannot revoke the session").realm(&realm.name))?;
-        if let Some(s) = session {
-            ended = true;
+        if let Some(s) = &e.session {
             issuer = issuer.or_else(|| state.config.issuer_index(&s.principal.issuer_name));
-            tracing::info!(request_id = %super::error::request_id(req), realm = %realm.name, session = %s.id.hex(), "signed out");
         }
-        cookies.extend(clear);
+        if let Some(id) = &e.id {
+            ended = true;
+            let how = if e.via_handle {
+                "sign-out handle"
+            } else {
+                "session cookie"
+            };
+            tracing::info!(request_id = %super::error::request_id(req), realm = %realm.name, session = %id, named_by = how, "signed out");
+        }
+        cookies.extend(e.cookies);
     }
     if ended {
         state.metrics.signout();
@@ -61,7 +70,7 @@ fn ignore_wreply(state: &AppState, req: &HttpRequest) {
 /// `GET|POST /signout` and `wa=wsignout1.0`.
 pub async fn signout(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     ignore_wreply(&state, &req);
-    let (issuer, cookies) = match end_all(&state, &req).await {
+    let (issuer, cookies) = match end_all(&state, &req, false).await {
         Ok(x) => x,
         Err(r) => return state.reject(&req, r),
     };
@@ -88,7 +97,7 @@ pub async fn signout(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
 /// with an image (IdPs load it in an `<img>`); never redirect.
 pub async fn cleanup(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     ignore_wreply(&state, &req);
-    let (_, cookies) = match end_all(&state, &req).await {
+    let (_, cookies) = match end_all(&state, &req, true).await {
         Ok(x) => x,
         Err(r) => return state.reject(&req, r),
     };

@@ -58,6 +58,8 @@ pub struct RealmRt {
     pub prefixes: Vec<String>,
     /// Profile.
     pub profile: Profile,
+    /// Whether sessions also get a sign-out handle cookie (cross-site `wsignoutcleanup1.0`).
+    pub signout_handle: bool,
 }
 
 impl RealmRt {
@@ -127,6 +129,18 @@ pub struct AppState {
     pub state_scope: [u8; 4],
     /// The trusted issuers' keys, their metadata refresh and state.
     pub trust: Arc<TrustManager>,
+}
+
+/// What [`AppState::end_session`] did.
+pub struct Ended {
+    /// The session that was signed in (from its cookie), if any.
+    pub session: Option<Session>,
+    /// The id of the session revoked (from its cookie or its sign-out handle), if any.
+    pub id: Option<String>,
+    /// The session was named by its sign-out handle only.
+    pub via_handle: bool,
+    /// `Set-Cookie` values deleting the session's cookies.
+    pub cookies: Vec<String>,
 }
 
 /// The outcome of looking for a session.
@@ -232,6 +246,7 @@ impl AppState {
                 landing: r.landing_path.clone(),
                 prefixes: r.path_prefixes.clone(),
                 profile: r.profile,
+                signout_handle: r.cross_site_signout,
             });
         }
         let keys: Vec<[u8; 32]> = config.session.keys.iter().map(|k| *k.expose()).collect();
@@ -452,6 +467,17 @@ impl AppState {
                 &present,
             )
             .map_err(|_| Reason::ClaimsTooLarge)?;
+        let mut set = set;
+        if realm.signout_handle {
+            set.extend(self.sessions.write_handle(
+                &realm.cookie_name,
+                realm.scope,
+                realm.attrs,
+                session.id,
+                session.issued_at,
+                now,
+            ));
+        }
         self.store
             .note_active(&id, until, now)
             .await
@@ -460,12 +486,15 @@ impl AppState {
     }
 
     /// Ends the session in the request (if any) for `realm`: revokes it in the store and
-    /// returns the `Set-Cookie` values deleting every chunk.
+    /// returns the `Set-Cookie` values deleting every chunk (and the sign-out handle).
+    /// `cleanup` (`wsignoutcleanup1.0`, typically a cross-site image that carries no
+    /// `SameSite=Lax` cookie): without a session cookie, the sign-out handle names the session.
     pub async fn end_session(
         &self,
         req: &HttpRequest,
         realm: &RealmRt,
-    ) -> Result<(Option<Session>, Vec<String>), Reason> {
+        cleanup: bool,
+    ) -> Result<Ended, Reason> {
         let headers: Vec<&str> = req
             .headers()
             .get_all("cookie")
@@ -473,9 +502,14 @@ impl AppState {
             .collect();
         let cookies = Cookies::parse(headers);
         let present = cookies.names_with_prefix(&realm.cookie_name);
-        let clear = self
+        let mut clear = self
             .sessions
             .clear(&realm.cookie_name, realm.attrs, &present);
+        let handle_name = SessionManager::handle_name(&realm.cookie_name);
+        let has_handle = matches!(cookies.get(&handle_name), Ok(Some(_)) | Err(()));
+        if has_handle {
+            clear.push(realm.attrs.set_cross_site(&handle_name, "", 0));
+        }
         let now = self.clock.now();
         let session = match self.lookup(req, realm).await {
             Lookup::Found { session, .. } => Some(*session),
@@ -483,15 +517,37 @@ impl AppState {
             Lookup::Refused(Reason::StoreUnavailable) => return Err(Reason::StoreUnavailable),
             _ => None,
         };
-        if let Some(s) = &session {
-            let id = s.id.hex();
-            let until = s.issued_at + self.sessions.absolute();
-            self.store
-                .revoke(&id, until, now)
-                .await
-                .map_err(|_| Reason::StoreUnavailable)?;
-            let _ = self.store.remove(&format!("s:{id}")).await;
-        }
-        Ok((session, clear))
+        let (id, issued_at, via_handle) = match &session {
+            Some(s) => (s.id, s.issued_at, false),
+            None => match cleanup
+                .then(|| {
+                    self.sessions
+                        .read_handle(&realm.cookie_name, realm.scope, &cookies, now)
+                })
+                .flatten()
+            {
+                Some((id, issued_at)) => (id, issued_at, true),
+                None => {
+                    return Ok(Ended {
+                        session: None,
+                        id: None,
+                        via_handle: false,
+                        cookies: clear,
+                    });
+                }
+            },
+        };
+        let hex = id.hex();
+        self.store
+            .revoke(&hex, issued_at + self.sessions.absolute(), now)
+            .await
+            .map_err(|_| Reason::StoreUnavailable)?;
+        let _ = self.store.remove(&format!("s:{hex}")).await;
+        Ok(Ended {
+            session,
+            id: Some(hex),
+            via_handle,
+            cookies: clear,
+        })
     }
 }

@@ -119,6 +119,7 @@ impl CookiePayload {
 
 const KIND_FULL: u8 = 1;
 const KIND_REF: u8 = 2;
+const KIND_HANDLE: u8 = 3;
 
 fn ts(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -361,6 +362,55 @@ impl SessionManager {
         out
     }
 
+    /// The name of the sign-out handle cookie of session cookie `name`.
+    pub fn handle_name(name: &str) -> String {
+        format!("{name}.so")
+    }
+
+    /// `Set-Cookie` for the sign-out handle of session `id`: the sealed id and sign-in time,
+    /// `SameSite=None` so that an IdP's cross-site `wsignoutcleanup1.0` image carries it. It
+    /// can only end the session it names; [`SessionManager::read`] never accepts it (own AAD).
+    pub fn write_handle(
+        &self,
+        name: &str,
+        scope: [u8; 4],
+        attrs: CookieAttrs,
+        id: SessionId,
+        issued_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
+        let mut plain = Writer(Vec::with_capacity(25));
+        plain.u8(KIND_HANDLE);
+        plain.bytes(&id.0);
+        plain.i64(ts(issued_at));
+        let aad = Self::handle_name(name);
+        let blob = self.sealer.seal(scope, 1, aad.as_bytes(), &plain.0)?;
+        let max_age = (issued_at + self.absolute - now).num_seconds();
+        let value = cookie::split(&blob).concat();
+        Some(attrs.set_cross_site(&aad, &value, max_age))
+    }
+
+    /// Opens the sign-out handle of session cookie `name`: the session id and sign-in time.
+    /// `None` when absent, unreadable or past the absolute lifetime.
+    pub fn read_handle(
+        &self,
+        name: &str,
+        scope: [u8; 4],
+        cookies: &Cookies<'_>,
+        now: DateTime<Utc>,
+    ) -> Option<(SessionId, DateTime<Utc>)> {
+        let aad = Self::handle_name(name);
+        let blob = cookie::decode(cookies.get(&aad).ok()??)?;
+        let (plain, _) = self.sealer.open(scope, aad.as_bytes(), &blob).ok()?;
+        let mut r = Reader::new(&plain);
+        if r.u8()? != KIND_HANDLE {
+            return None;
+        }
+        let id = SessionId(r.bytes()?.try_into().ok()?);
+        let issued_at = from_ts(r.i64()?)?;
+        (r.at_end() && now - issued_at < self.absolute).then_some((id, issued_at))
+    }
+
     /// Opens the session cookie `name` from the request's cookies. `Ok(None)`: no cookie.
     pub fn read(
         &self,
@@ -458,6 +508,60 @@ mod tests {
             .map(|s| s.split(';').next().unwrap().to_owned())
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    #[test]
+    fn signout_handle_names_its_session_and_nothing_else() {
+        let m = SessionManager::new(
+            &[[3; 32]],
+            "__Host-fedrp",
+            Duration::hours(1),
+            Duration::hours(8),
+            8,
+        );
+        let attrs = CookieAttrs {
+            profile: Profile::TopLevel,
+        };
+        let scope = seal::scope_tag(&["app", "localhost"]);
+        let s = session(0);
+        let set = m
+            .write_handle("__Host-fedrp", scope, attrs, s.id, s.issued_at, s.issued_at)
+            .unwrap();
+        assert!(set.starts_with("__Host-fedrp.so="), "{set}");
+        assert!(set.contains("SameSite=None") && set.contains("HttpOnly"));
+        assert!(set.contains("Max-Age=28800"), "{set}");
+        let header = jar(std::slice::from_ref(&set));
+        let c = Cookies::parse([header.as_str()]);
+        let later = s.issued_at + Duration::hours(2);
+        assert_eq!(
+            m.read_handle("__Host-fedrp", scope, &c, later),
+            Some((s.id, s.issued_at))
+        );
+        // Past the absolute lifetime, under another scope or another cookie: nothing.
+        let after = s.issued_at + Duration::hours(8);
+        assert_eq!(m.read_handle("__Host-fedrp", scope, &c, after), None);
+        let other = seal::scope_tag(&["other", "localhost"]);
+        assert_eq!(m.read_handle("__Host-fedrp", other, &c, later), None);
+        assert_eq!(m.read_handle("__Host-fedrp-b", scope, &c, later), None);
+        // Never a session: the handle's value under the session cookie's name is refused.
+        let value = header.split_once('=').unwrap().1;
+        let as_session = format!("__Host-fedrp={value}");
+        let c2 = Cookies::parse([as_session.as_str()]);
+        assert!(m.read("__Host-fedrp", scope, &c2, later).is_err());
+        // A session cookie's value is not a handle either.
+        let cookie = m
+            .write(
+                "__Host-fedrp",
+                scope,
+                attrs,
+                &CookiePayload::Full(s.clone()),
+                &[],
+            )
+            .unwrap();
+        let v = jar(&cookie);
+        let as_handle = format!("__Host-fedrp.so={}", v.split_once('=').unwrap().1);
+        let c3 = Cookies::parse([as_handle.as_str()]);
+        assert_eq!(m.read_handle("__Host-fedrp", scope, &c3, later), None);
     }
 
     #[test]

@@ -285,7 +285,11 @@ impl Jar {
     pub fn session_chunks(&self, base: &str) -> Vec<String> {
         self.0
             .keys()
-            .filter(|k| *k == base || k.starts_with(&format!("{base}.")))
+            .filter(|k| {
+                *k == base
+                    || k.strip_prefix(&format!("{base}."))
+                        .is_some_and(|i| i.parse::<usize>().is_ok())
+            })
             .cloned()
             .collect()
     }

@@ -80,3 +80,69 @@ fn wsignoutcleanup_clears_and_answers_with_an_image() {
     let r = app.get("/signin-wsfed?wa=wsignout1.0", &jar);
     assert!(r.location().contains("wa=wsignout1.0"));
 }
+
+/// An IdP on another site loads `wsignoutcleanup1.0` as an image: the browser sends only
+/// `SameSite=None` cookies, so the sign-out handle names the session to end.
+#[test]
+fn cross_site_cleanup_ends_the_session_named_by_its_signout_handle() {
+    let app = spawn_app();
+    let mut jar = Jar::default();
+    app.sign_in(&mut jar, spec(app.now()));
+    let handle = format!("{COOKIE}.so");
+    let value = jar
+        .0
+        .get(&handle)
+        .cloned()
+        .expect("a sign-out handle cookie");
+    let session = jar.clone();
+    // The handle alone is not a session.
+    let only_handle = Jar([(handle.clone(), value.clone())].into_iter().collect());
+    assert_eq!(app.get("/me", &only_handle).status, 401);
+    // wsignout1.0 (RP-initiated, a top-level navigation) does not act on the handle alone.
+    let r = app.get("/signout", &only_handle);
+    assert_eq!(r.location(), "/signed-out");
+    assert_eq!(app.get("/me", &session).status, 200);
+    // A forged or tampered handle ends nothing.
+    let mut forged = value.clone().into_bytes();
+    let last = forged.len() - 2;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = Jar([(handle.clone(), String::from_utf8(forged).unwrap())]
+        .into_iter()
+        .collect());
+    assert_eq!(
+        app.get("/signin-wsfed?wa=wsignoutcleanup1.0", &forged)
+            .status,
+        200
+    );
+    assert_eq!(app.get("/me", &session).status, 200);
+    // The cross-site cleanup image: the session is revoked, the handle deleted.
+    let r = app.get("/signin-wsfed?wa=wsignoutcleanup1.0", &only_handle);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("image/gif"));
+    assert!(
+        r.set_cookies()
+            .iter()
+            .any(|c| c.starts_with(&format!("{handle}=;"))
+                && c.contains("SameSite=None")
+                && c.contains("Max-Age=0")),
+        "{:?}",
+        r.set_cookies()
+    );
+    assert_eq!(app.get("/me", &session).reason(), Some("session.invalid"));
+}
+
+#[test]
+fn cross_site_signout_can_be_turned_off() {
+    let text = config_text("", "").replace(
+        "landing_path = \"/app/\"",
+        "landing_path = \"/app/\"\ncross_site_signout = false",
+    );
+    let app = spawn_with(&text);
+    let mut jar = Jar::default();
+    app.sign_in(&mut jar, spec(app.now()));
+    assert!(
+        !jar.0.contains_key(&format!("{COOKIE}.so")),
+        "{:?}",
+        jar.0.keys()
+    );
+}
