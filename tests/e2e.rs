@@ -333,7 +333,9 @@ fn screenshot(name: &str) -> String {
 /// `wsfed`), the login brings it back signed in, `/me` shows the FQN and groups; RP-initiated
 /// sign-out and IdP-initiated cleanup (wsignoutcleanup1.0) each end the session in the
 /// browser; neither a second browser context nor the old cookie replayed after sign-out gets
-/// the session. The cleanup is also tried from an IdP page on another site (a known gap).
+/// the session. The cleanup is also tried from an IdP page on another site, with third-party
+/// cookies blocked (the session survives: nothing can name it) and allowed (the sign-out
+/// handle ends it).
 #[test]
 fn browser_session_lifecycle() {
     let dir = harness::run_dir("browser_session_lifecycle");
@@ -748,15 +750,18 @@ fn iframe_sharepoint_addin() {
             .is_some_and(|k| k.contains("127.0.0.1"))),
         "the pop-up holds no top-level session: {top_level:?}"
     );
-    // KNOWN GAP (reported): the frame cannot store the handed-over session either (the
-    // hand-off answer's Set-Cookie is refused like the probe's), so it comes back to the
-    // fallback page: no loop and no error, but not signed in inside the frame. When fedrp
-    // learns to keep that session (Storage Access API, a cookie-less frame session), this
-    // assertion fails: replace it with the signed-in checks.
+    // The frame cannot store the handed-over session either (the hand-off answer's Set-Cookie
+    // is refused like the probe's): fedrp's probe notices and ends on a page that says so and
+    // opens the application, already signed in at top level, in a new tab; no second pop-up
+    // offer, no loop.
     let page = step(&r2b, "me")["text"].as_str().unwrap_or("");
     assert!(
-        page.contains("Sign in in a pop-up window"),
+        page.contains("keeps no cookies") && page.contains("Open the application in a new tab"),
         "no cookies for the framed site: the frame shows {page:?}"
+    );
+    assert!(
+        !page.contains("Sign in in a pop-up window"),
+        "the pop-up is offered again: {page:?}"
     );
 
     // 3. A host page that is not allow-listed. fedrp's redirects to the IdP are not rendered,

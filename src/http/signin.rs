@@ -381,6 +381,20 @@ pub async fn probe(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
         return state.reject(&req, Rejection::new(Reason::HttpMissingParam, "realm"));
     };
     let target = checked_return(&state, &req, realm, params.get("ru"));
+    if params.get("handoff") == Some("1") {
+        // Back from a pop-up hand-off: did the frame keep the session it was given?
+        return match state.lookup(&req, realm).await {
+            Lookup::Found { .. } => redirect_to(&target, StatusCode::SEE_OTHER).finish(),
+            _ => {
+                state.note(
+                    &req,
+                    Reason::SessionInvalid,
+                    "the framed page kept no cookie, not even the handed-over session: new tab offered",
+                );
+                kept_nothing_page(realm, &target)
+            }
+        };
+    }
     let name = probe_cookie(&state);
     if matches!(cookies_of(&req).get(&name), Ok(Some(_))) {
         let clear = realm.attrs.set_cross_site(&name, "", 0);
@@ -438,6 +452,24 @@ document.getElementById('code').value=e.data.fedrp_handoff;document.getElementBy
         .body(pages::page("Sign in", &body, Some((&n, &js))))
 }
 
+/// The end of the framed fallback when the browser keeps no cookie for this site inside the
+/// host page: the pop-up signed the user in at top level, so the application opens signed in
+/// in a new tab. A page, not a redirect: no loop, and no second pop-up offer that would end the
+/// same way.
+fn kept_nothing_page(realm: &RealmRt, target: &str) -> HttpResponse {
+    let body = format!(
+        "<h1>Signed in</h1><p id=\"kept-nothing\">You are signed in, but your browser keeps no cookies for \
+this application inside this page, so it cannot be shown here.</p>\
+<p><a id=\"new-tab\" href=\"{}\" target=\"_blank\" rel=\"noopener\">Open the application in a new tab</a>.</p>",
+        esc(target)
+    );
+    let mut b = HttpResponse::Ok();
+    b.content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"));
+    realm.frame_headers(&mut b);
+    b.body(pages::page("Signed in", &body, None))
+}
+
 /// `POST /signin/handoff` (code, realm, ru): the framed page takes over the session the pop-up
 /// created. The code is one-time and lives 60 seconds.
 pub async fn handoff(req: HttpRequest, payload: Payload, state: Data<AppState>) -> HttpResponse {
@@ -483,7 +515,15 @@ async fn handoff_inner(
         .await
         .map_err(|r| Rejection::new(r, "cannot issue the session"))?;
     let target = checked_return(state, req, realm, params.get("ru"));
-    let mut b = redirect_to(&target, StatusCode::SEE_OTHER);
+    // Through the probe: it tells a frame that kept the session from one that kept nothing.
+    let mut u = url::form_urlencoded::Serializer::new(String::new());
+    u.append_pair("realm", &realm.name)
+        .append_pair("ru", &target)
+        .append_pair("handoff", "1");
+    let mut b = redirect_to(
+        &format!("/signin/probe?{}", u.finish()),
+        StatusCode::SEE_OTHER,
+    );
     for c in set {
         b.append_header(("Set-Cookie", c));
     }

@@ -99,12 +99,36 @@ fn the_popup_hands_the_session_to_the_frame() {
         &[("code", &code), ("realm", "sp"), ("ru", "/sp/page")],
         &Jar::default(),
     );
-    assert_eq!((r.status, r.location()), (303, "/sp/page"));
+    assert_eq!(r.status, 303);
+    let probe = r.location().to_owned();
+    assert_eq!(
+        probe, "/signin/probe?realm=sp&ru=%2Fsp%2Fpage&handoff=1",
+        "back through the probe"
+    );
     let c = r.cookie(SP_COOKIE).unwrap();
     assert!(c.contains("SameSite=None; Partitioned"), "{c}");
     let mut frame = Jar::default();
     frame.take(&r);
+    // The frame kept the session: on to the page.
+    let back = app.get_with(&probe, &frame, &[FRAMED]);
+    assert_eq!((back.status, back.location()), (303, "/sp/page"));
     assert_eq!(app.get_with("/sp/page", &frame, &[FRAMED]).status, 200);
+    // A frame that kept nothing: a page with the new-tab link, no second pop-up offer.
+    let nothing = app.get_with(&probe, &Jar::default(), &[FRAMED]);
+    assert_eq!((nothing.status, nothing.header("location")), (200, None));
+    let body = nothing.text();
+    assert!(
+        body.contains("id=\"kept-nothing\"")
+            && body.contains("href=\"/sp/page\" target=\"_blank\"")
+            && !body.contains("id=\"popup\""),
+        "{body}"
+    );
+    assert!(
+        nothing
+            .header("content-security-policy")
+            .unwrap()
+            .contains(&format!("frame-ancestors {SHAREPOINT}"))
+    );
     // One-time code.
     app.post_form(
         "/signin/handoff",
