@@ -24,11 +24,10 @@ use super::error::Rejection;
 use super::form::{self, Params};
 use super::pages::{self, esc};
 use super::redirect;
-use super::state::{ACS_SAML, ACS_WSFED, AppState, Lookup, RealmRt};
+use super::state::{ACS_SAML, ACS_WSFED, AppState, Lookup, RealmRt, cookies_of};
 use crate::Reason;
 use crate::config::{Profile, Protocol};
 use crate::session::codec::{Reader, Writer};
-use crate::session::cookie::Cookies;
 use crate::session::{Session, SessionId, decode_payload, encode_session};
 use crate::token::{Binding, InResponseTo};
 
@@ -126,14 +125,6 @@ impl SignInState {
     pub fn cookie_name(&self, base: &str) -> String {
         format!("{base}-c-{}", hex(&self.id[..4]))
     }
-}
-
-fn cookies_of(req: &HttpRequest) -> Cookies<'_> {
-    Cookies::parse(
-        req.headers()
-            .get_all("cookie")
-            .filter_map(|v| v.to_str().ok()),
-    )
 }
 
 /// Whether the request is a navigation inside a frame (Fetch Metadata, or `framed=1`).

@@ -131,6 +131,15 @@ pub struct AppState {
     pub trust: Arc<TrustManager>,
 }
 
+/// The cookies of a request (every `Cookie` header).
+pub fn cookies_of(req: &HttpRequest) -> Cookies<'_> {
+    Cookies::parse(
+        req.headers()
+            .get_all("cookie")
+            .filter_map(|v| v.to_str().ok()),
+    )
+}
+
 /// What [`AppState::end_session`] did.
 pub struct Ended {
     /// The session that was signed in (from its cookie), if any.
@@ -321,12 +330,7 @@ impl AppState {
 
     /// Finds the session of `realm` in the request.
     pub async fn lookup(&self, req: &HttpRequest, realm: &RealmRt) -> Lookup {
-        let headers: Vec<&str> = req
-            .headers()
-            .get_all("cookie")
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let cookies = Cookies::parse(headers);
+        let cookies = cookies_of(req);
         let now = self.clock.now();
         let opened = match self
             .sessions
@@ -426,12 +430,7 @@ impl AppState {
         realm: &RealmRt,
         session: &Session,
     ) -> Result<Vec<String>, Reason> {
-        let headers: Vec<&str> = req
-            .headers()
-            .get_all("cookie")
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let cookies = Cookies::parse(headers);
+        let cookies = cookies_of(req);
         let present = cookies.names_with_prefix(&realm.cookie_name);
         let now = self.clock.now();
         let until = session.issued_at + self.sessions.absolute();
@@ -495,12 +494,7 @@ impl AppState {
         realm: &RealmRt,
         cleanup: bool,
     ) -> Result<Ended, Reason> {
-        let headers: Vec<&str> = req
-            .headers()
-            .get_all("cookie")
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let cookies = Cookies::parse(headers);
+        let cookies = cookies_of(req);
         let present = cookies.names_with_prefix(&realm.cookie_name);
         let mut clear = self
             .sessions

@@ -502,16 +502,7 @@ mod tests {
         }
     }
 
-    fn jar(set: &[String]) -> String {
-        set.iter()
-            .filter(|s| !s.contains("Max-Age=0"))
-            .map(|s| s.split(';').next().unwrap().to_owned())
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    #[test]
-    fn signout_handle_names_its_session_and_nothing_else() {
+    fn manager() -> (SessionManager, CookieAttrs, [u8; 4]) {
         let m = SessionManager::new(
             &[[3; 32]],
             "__Host-fedrp",
@@ -522,7 +513,20 @@ mod tests {
         let attrs = CookieAttrs {
             profile: Profile::TopLevel,
         };
-        let scope = seal::scope_tag(&["app", "localhost"]);
+        (m, attrs, seal::scope_tag(&["app", "localhost"]))
+    }
+
+    fn jar(set: &[String]) -> String {
+        set.iter()
+            .filter(|s| !s.contains("Max-Age=0"))
+            .map(|s| s.split(';').next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    #[test]
+    fn signout_handle_names_its_session_and_nothing_else() {
+        let (m, attrs, scope) = manager();
         let s = session(0);
         let set = m
             .write_handle("__Host-fedrp", scope, attrs, s.id, s.issued_at, s.issued_at)
@@ -566,17 +570,7 @@ mod tests {
 
     #[test]
     fn round_trip_small_and_chunked() {
-        let m = SessionManager::new(
-            &[[3; 32]],
-            "__Host-fedrp",
-            Duration::hours(1),
-            Duration::hours(8),
-            8,
-        );
-        let attrs = CookieAttrs {
-            profile: Profile::TopLevel,
-        };
-        let scope = seal::scope_tag(&["app", "localhost"]);
+        let (m, attrs, scope) = manager();
         for groups in [0, 300] {
             let s = session(groups);
             let set = m
