@@ -136,7 +136,8 @@ fn every_raw_key_is_a_real_field() {
             | "require_signed_assertion"
             | "require_authn_statement"
             | "metadata_allow_http"
-            | "require_subject_confirmation" => "true",
+            | "require_subject_confirmation"
+            | "cross_site_signout" => "true",
             "keys"
             | "key_files"
             | "allowed_origins"
