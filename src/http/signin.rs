@@ -565,6 +565,18 @@ async fn acs(
     };
     let now = state.clock.now();
     let ctx = ctx.filter(|c| !c.is_empty());
+    // SAML-P IdP-initiated sign-in (Okta, ADFS, Entra "RelayState" deep links): a RelayState
+    // that is a URL or a local path, never one of our states (those are base64url), is the
+    // requested target of an unsolicited sign-in. It goes through the return-URL allow-list
+    // like any other; nothing else about the sign-in changes.
+    let (ctx, relay_target) = match (binding, ctx) {
+        (Binding::SamlP, Some(c))
+            if c.starts_with('/') || c.starts_with("https://") || c.starts_with("http://") =>
+        {
+            (None, Some(c))
+        }
+        (_, c) => (c, None),
+    };
     let cookies = cookies_of(req);
     // 1. The sign-in state and its correlation cookie.
     let (realm, st, bound) = match ctx {
@@ -788,6 +800,7 @@ async fn acs(
         (Some(s), true) if !s.return_url.is_empty() => {
             checked_return(state, req, realm, Some(&s.return_url))
         }
+        (None, _) => checked_return(state, req, realm, relay_target),
         _ => realm.landing.clone(),
     };
     let mut b = redirect_to(&target, StatusCode::SEE_OTHER);

@@ -568,3 +568,60 @@ fn sign_in_always_mints_a_fresh_session() {
     let id2 = serde_json::from_slice::<serde_json::Value>(&app.get("/me", &jar).body).unwrap()["signed_in_at"].clone();
     assert_ne!(id1, id2);
 }
+
+/// SAML-P IdP-initiated sign-in with a RelayState deep link (Okta, ADFS, Entra): the RelayState
+/// is the target, through the return-URL allow-list; anything else that is not our state is
+/// still `wsf.ctx`.
+#[test]
+fn saml_p_unsolicited_relay_state_is_an_allow_listed_target() {
+    let unsolicited = |text: &str| {
+        let app = spawn_with(text);
+        let acs = format!("http://localhost:{}/signin-saml", app.port);
+        let mut s = spec(app.now());
+        s.issuer = IDP_SAML.into();
+        s.saml20 = true;
+        s.recipient = Some(acs.clone());
+        (app, s, acs)
+    };
+    let post = |app: &TestApp, s: &fedrp::devidp::token::TokenSpec, acs: &str, relay: &str| {
+        let mut s = s.clone();
+        s.assertion_id = fedrp::devidp::token::new_id();
+        let a =
+            fedrp::devidp::token::signed_assertion(&s, &idps()[2].key, &idps()[2].cert).unwrap();
+        let resp = fedrp::devidp::token::samlp_response(&a, &s, acs, None);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(resp);
+        app.post_form(
+            "/signin-saml",
+            &[("SAMLResponse", &b64), ("RelayState", relay)],
+            &Jar::default(),
+        )
+    };
+    // The issuer does not accept unsolicited responses: a deep link changes nothing.
+    let (app, s, acs) = unsolicited(&config_text("", ""));
+    post(&app, &s, &acs, "/app/deep").rejected(403, "tok.unsolicited");
+    drop(app);
+    let text = config_text("", "").replace(
+        "protocol = \"saml2\"\n",
+        "protocol = \"saml2\"\nallow_unsolicited = true\n",
+    );
+    let (app, s, acs) = unsolicited(&text);
+    for (relay, target) in [
+        ("/app/deep?x=1", "/app/deep?x=1"),
+        (
+            "https://app.example.com/report",
+            "https://app.example.com/report",
+        ),
+        ("https://evil.example/", "/app/"),
+        ("//evil.example/", "/app/"),
+    ] {
+        let r = post(&app, &s, &acs, relay);
+        assert_eq!(
+            (r.status, r.location()),
+            (303, target),
+            "{relay}: {:?}",
+            r.reason()
+        );
+    }
+    // Not a URL and not our state.
+    post(&app, &s, &acs, "garbage").rejected(400, "wsf.ctx");
+}
