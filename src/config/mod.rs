@@ -100,6 +100,8 @@ pub struct Config {
     pub realms: Vec<RealmConfig>,
     /// `store` and `[redis]`: where replay records, server sessions and revocations live.
     pub store: StoreConfig,
+    /// `[sp_signing]`: the key SAML AuthnRequests are signed with, when configured.
+    pub sp_signing: Option<SpSigning>,
     /// Things an operator should know (expiring certificates, SHA-1, ephemeral keys, ...).
     pub warnings: Vec<String>,
 }
@@ -111,6 +113,21 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// `[sp_signing]`: fedrp's own signing key for SAML AuthnRequests (HTTP-Redirect binding
+/// signatures), published in the RP metadata.
+pub struct SpSigning {
+    /// The private key (RSA ≥ 2048 bits or EC).
+    pub key: Secret<PKey<Private>>,
+    /// Its certificate.
+    pub cert: X509,
+}
+
+impl std::fmt::Debug for SpSigning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SpSigning({:?})", self.cert.subject_name())
+    }
 }
 
 /// `[server]`.
@@ -280,6 +297,8 @@ pub struct IssuerConfig {
     pub metadata: Option<MetadataConfig>,
     /// Warn this long before a trusted key's certificate expires.
     pub key_expiry_warning: Duration,
+    /// Sign the SAML AuthnRequests sent to this issuer (with `[sp_signing]`).
+    pub sign_authn_requests: bool,
 }
 
 /// An issuer's federation metadata: where it comes from and how it is refreshed
@@ -429,6 +448,26 @@ impl Config {
                 "add at least one trusted issuer (see config.example.toml)",
             );
         }
+        let sp_signing = raw.sp_signing.as_ref().and_then(|r| v.sp_signing(r));
+        for (i, r) in raw.issuers.iter().enumerate() {
+            if r.sign_authn_requests != Some(true) {
+                continue;
+            }
+            if sp_signing.is_none() && raw.sp_signing.is_none() {
+                v.err(
+                    format!("issuers[{i}].sign_authn_requests"),
+                    "no [sp_signing] key is configured",
+                    "add [sp_signing] key_file and cert_file, or set sign_authn_requests = false",
+                );
+            }
+            if r.protocol.as_deref().unwrap_or("wsfed") != "saml2" {
+                v.err(
+                    format!("issuers[{i}].sign_authn_requests"),
+                    "only SAML 2.0 issuers (protocol = \"saml2\") get AuthnRequests",
+                    "remove it from this WS-Fed issuer",
+                );
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for i in &issuers {
             if !names.insert(i.name.clone()) {
@@ -490,6 +529,7 @@ impl Config {
             issuers,
             realms,
             store,
+            sp_signing,
             warnings: v.warnings,
         })
     }
@@ -927,6 +967,63 @@ impl Validate {
         RedirectConfig { allowed_origins }
     }
 
+    fn sp_signing(&mut self, r: &raw::RawSpSigning) -> Option<SpSigning> {
+        let (Some(k), Some(c)) = (&r.key_file, &r.cert_file) else {
+            self.err(
+                "sp_signing.key_file",
+                "set both key_file and cert_file",
+                "PEM files, relative to the config file",
+            );
+            return None;
+        };
+        let (kp, cp) = (self.path(k), self.path(c));
+        let key = std::fs::read(&kp)
+            .map_err(|e| format!("{}: {e}", kp.display()))
+            .and_then(|b| {
+                PKey::private_key_from_pem(&b).map_err(|e| format!("{}: {e}", kp.display()))
+            });
+        let cert = std::fs::read(&cp)
+            .map_err(|e| format!("{}: {e}", cp.display()))
+            .and_then(|b| X509::from_pem(&b).map_err(|e| format!("{}: {e}", cp.display())));
+        let (key, cert) = match (key, cert) {
+            (Ok(k), Ok(c)) => (k, c),
+            (Err(e), _) => {
+                self.err("sp_signing.key_file", e, "a PEM private key (RSA or EC)");
+                return None;
+            }
+            (_, Err(e)) => {
+                self.err("sp_signing.cert_file", e, "a PEM certificate");
+                return None;
+            }
+        };
+        let matches = cert.public_key().is_ok_and(|p| p.public_eq(&key));
+        if !matches {
+            self.err(
+                "sp_signing.cert_file",
+                "the certificate is not the key's",
+                "use the certificate issued for sp_signing.key_file",
+            );
+            return None;
+        }
+        let usable = match key.id() {
+            openssl::pkey::Id::RSA => key.bits() >= 2048,
+            openssl::pkey::Id::EC => true,
+            _ => false,
+        };
+        if !usable {
+            self.err(
+                "sp_signing.key_file",
+                format!("a {:?} key of {} bits", key.id(), key.bits()),
+                "use RSA of 2048 bits or more, or EC (P-256/P-384)",
+            );
+            return None;
+        }
+        Some(SpSigning {
+            key: Secret(key),
+            cert,
+        })
+    }
+
     fn dev_idp(&mut self, r: &RawDevIdp) -> Option<DevIdpConfig> {
         if !r.enabled.unwrap_or(false) {
             return None;
@@ -1306,6 +1403,7 @@ impl Validate {
             dev_idp: use_dev,
             metadata,
             key_expiry_warning,
+            sign_authn_requests: r.sign_authn_requests.unwrap_or(false),
         })
     }
 

@@ -29,6 +29,8 @@ pub(crate) struct RawConfig {
     /// `[dev_idp]`.
     #[serde(default)]
     pub dev_idp: RawDevIdp,
+    /// `[sp_signing]`.
+    pub sp_signing: Option<RawSpSigning>,
     /// `[[issuers]]`.
     #[serde(default)]
     pub issuers: Vec<RawIssuer>,
@@ -158,7 +160,16 @@ pub(crate) struct RawIssuer {
     pub metadata_timeout_secs: Option<u64>,
     pub metadata_max_bytes: Option<usize>,
     pub key_expiry_warning_days: Option<u64>,
+    pub sign_authn_requests: Option<bool>,
     pub claims: Option<super::claims::ClaimsToml>,
+}
+
+/// `[sp_signing]`: the key fedrp signs its SAML AuthnRequests with.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSpSigning {
+    pub key_file: Option<String>,
+    pub cert_file: Option<String>,
 }
 
 /// `[[realms]]`.
@@ -230,6 +241,8 @@ pub const KEYS: &[&str] = &[
     "dev_idp.user.display_name",
     "dev_idp.user.email",
     "dev_idp.user.groups",
+    "sp_signing.key_file",
+    "sp_signing.cert_file",
     "issuers.name",
     "issuers.display_name",
     "issuers.entity_id",
@@ -257,6 +270,7 @@ pub const KEYS: &[&str] = &[
     "issuers.metadata_timeout_secs",
     "issuers.metadata_max_bytes",
     "issuers.key_expiry_warning_days",
+    "issuers.sign_authn_requests",
     "issuers.claims",
     "realms.name",
     "realms.realm",

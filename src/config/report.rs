@@ -147,6 +147,12 @@ pub fn to_json(c: &Config) -> Value {
         "store": c.store.name(),
         "redis": redis,
         "dev_idp": dev.unwrap_or(json!({"enabled": false})),
+        "sp_signing": c.sp_signing.as_ref().map(|sp| json!({
+            "key": "[redacted]",
+            "cert_subject": format!("{:?}", sp.cert.subject_name()),
+            "cert_sha256": sp.cert.digest(openssl::hash::MessageDigest::sha256()).map(|d| d.iter().map(|b| format!("{b:02x}")).collect::<String>()).unwrap_or_default(),
+            "not_after": sp.cert.not_after().to_string(),
+        })),
         "issuers": issuers,
         "realms": realms,
         "warnings": c.warnings,

@@ -105,6 +105,7 @@ fn example_documents_every_key_and_only_real_keys() {
                 "server.tls_cert_file",
                 "server.tls_key_file",
                 "issuers[0].metadata_ca_file",
+                "sp_signing.key_file",
             ]
             .contains(&e.path.as_str())
                 || e.path.starts_with("realms[0]")
@@ -137,7 +138,8 @@ fn every_raw_key_is_a_real_field() {
             | "require_authn_statement"
             | "metadata_allow_http"
             | "require_subject_confirmation"
-            | "cross_site_signout" => "true",
+            | "cross_site_signout"
+            | "sign_authn_requests" => "true",
             "keys"
             | "key_files"
             | "allowed_origins"

@@ -147,6 +147,20 @@ pub async fn metadata(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     let wsfed = esc(&state.url(ACS_WSFED));
     let saml = esc(&state.url(ACS_SAML));
     let slo = esc(&state.url("/signout"));
+    // With [sp_signing], AuthnRequests may be signed: say so and publish the key.
+    let (signed, key_descriptor) = match &state.config.sp_signing {
+        Some(sp) => {
+            let der = sp.cert.to_der().unwrap_or_default();
+            (
+                "true",
+                format!(
+                    "\n    <md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>",
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der)
+                ),
+            )
+        }
+        None => ("false", String::new()),
+    };
     let xml = format!(
         r#"<?xml version="1.0" encoding="utf-8"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:fed="http://docs.oasis-open.org/wsfed/federation/200706" xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" entityID="{entity}">
@@ -154,7 +168,7 @@ pub async fn metadata(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     <fed:TargetScopes><wsa:EndpointReference><wsa:Address>{entity}</wsa:Address></wsa:EndpointReference></fed:TargetScopes>
     <fed:PassiveRequestorEndpoint><wsa:EndpointReference><wsa:Address>{wsfed}</wsa:Address></wsa:EndpointReference></fed:PassiveRequestorEndpoint>
   </md:RoleDescriptor>
-  <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+  <md:SPSSODescriptor AuthnRequestsSigned="{signed}" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{key_descriptor}
     <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{slo}"/>
     <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{saml}" index="0" isDefault="true"/>
   </md:SPSSODescriptor>

@@ -271,9 +271,33 @@ pub fn start(
                 .write_all(xml.as_bytes())
                 .and_then(|_| enc.finish())
                 .unwrap_or_default();
-            url.query_pairs_mut()
-                .append_pair("SAMLRequest", &STANDARD.encode(deflated))
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            q.append_pair("SAMLRequest", &STANDARD.encode(deflated))
                 .append_pair("RelayState", &sealed);
+            let mut query = q.finish();
+            if icfg.sign_authn_requests
+                && let Some(sp) = &state.config.sp_signing
+            {
+                match redirect_signature(sp, &query) {
+                    Ok(signed) => query = signed,
+                    Err(e) => {
+                        return state.reject(
+                            req,
+                            Rejection::new(
+                                Reason::StoreUnavailable,
+                                format!("cannot sign the AuthnRequest: {e}"),
+                            ),
+                        );
+                    }
+                }
+            }
+            // The signed octets are exactly what is sent (SAML bindings §3.4.4.1), after any
+            // query the configured sign-in URL already has.
+            let full = match url.query() {
+                Some(existing) if !existing.is_empty() => format!("{existing}&{query}"),
+                _ => query,
+            };
+            url.set_query(Some(&full));
         }
     }
     let attrs = realm.attrs;
@@ -294,7 +318,34 @@ pub fn start(
     b.finish()
 }
 
-/// A SAML 2.0 AuthnRequest (HTTP-Redirect binding; unsigned).
+/// Appends `SigAlg` and `Signature` to an HTTP-Redirect binding query
+/// (`SAMLRequest=…&RelayState=…`), signing `…&SigAlg=…` exactly as it will be sent.
+fn redirect_signature(
+    sp: &crate::config::SpSigning,
+    query: &str,
+) -> Result<String, openssl::error::ErrorStack> {
+    let key = sp.key.expose();
+    let alg = if key.id() == openssl::pkey::Id::EC {
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+    } else {
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    };
+    let mut signed = String::with_capacity(query.len() + 600);
+    signed.push_str(query);
+    signed.push_str("&SigAlg=");
+    signed.extend(url::form_urlencoded::byte_serialize(alg.as_bytes()));
+    let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), key)?;
+    signer.update(signed.as_bytes())?;
+    let sig = signer.sign_to_vec()?;
+    signed.push_str("&Signature=");
+    signed.extend(url::form_urlencoded::byte_serialize(
+        STANDARD.encode(sig).as_bytes(),
+    ));
+    Ok(signed)
+}
+
+/// A SAML 2.0 AuthnRequest (HTTP-Redirect binding; signed by [`redirect_signature`] when the
+/// issuer asks for it).
 pub fn authn_request(
     id: &str,
     now: DateTime<Utc>,

@@ -625,3 +625,100 @@ fn saml_p_unsolicited_relay_state_is_an_allow_listed_target() {
     // Not a URL and not our state.
     post(&app, &s, &acs, "garbage").rejected(400, "wsf.ctx");
 }
+
+/// `sign_authn_requests` + `[sp_signing]`: the HTTP-Redirect binding signature over exactly
+/// the octets sent (SAML bindings §3.4.4.1), verifiable with the certificate the RP metadata
+/// publishes; configuration mistakes are refused with their key path.
+#[test]
+fn saml_authn_requests_are_signed_when_the_issuer_asks() {
+    use openssl::{hash::MessageDigest, sign::Verifier, x509::X509};
+    let signing =
+        "\n[sp_signing]\nkey_file = \"certs/rp-enc.key\"\ncert_file = \"certs/rp-enc.pem\"\n";
+    let text = config_text("", "").replace(
+        "protocol = \"saml2\"\n",
+        "protocol = \"saml2\"\nsign_authn_requests = true\n",
+    ) + signing;
+    let app = spawn_with(&text);
+    let mut jar = Jar::default();
+    let (r, relay) = app.start_signin(&mut jar, "whr=idp-saml");
+    let loc = r.location().to_owned();
+    let query = loc.split_once('?').unwrap().1;
+    let (signed, sig) = query
+        .split_once("&Signature=")
+        .expect("a Signature parameter");
+    assert!(signed.starts_with("SAMLRequest="), "{signed}");
+    assert!(
+        signed.ends_with("&SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256"),
+        "{signed}"
+    );
+    assert_eq!(param(&loc, "RelayState").as_deref(), Some(relay.as_str()));
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(
+            url::form_urlencoded::parse(format!("s={sig}").as_bytes())
+                .next()
+                .unwrap()
+                .1
+                .as_bytes(),
+        )
+        .unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cert = X509::from_pem(&std::fs::read(root.join("certs/rp-enc.pem")).unwrap()).unwrap();
+    let key = cert.public_key().unwrap();
+    let verify = |bytes: &str| {
+        let mut v = Verifier::new(MessageDigest::sha256(), &key).unwrap();
+        v.update(bytes.as_bytes()).unwrap();
+        v.verify(&sig).unwrap()
+    };
+    assert!(verify(signed), "the signature does not verify");
+    assert!(!verify(&signed.replace("RelayState=", "RelayState=x")));
+    // The metadata says so and publishes the certificate.
+    let md = app
+        .get(
+            "/FederationMetadata/2007-06/FederationMetadata.xml",
+            &Jar::default(),
+        )
+        .text();
+    let der = base64::engine::general_purpose::STANDARD.encode(cert.to_der().unwrap());
+    assert!(
+        md.contains("AuthnRequestsSigned=\"true\"") && md.contains(&der),
+        "{md}"
+    );
+    // WS-Fed sign-ins are unchanged.
+    let (w, _) = app.start_signin(&mut jar, "whr=idp-a");
+    assert!(!w.location().contains("Signature="));
+    drop(app);
+    // Without the flag nothing is signed, and the metadata says so.
+    let plain = spawn_with(&(config_text("", "") + signing));
+    let (r, _) = plain.start_signin(&mut Jar::default(), "whr=idp-saml");
+    assert!(!r.location().contains("Signature=") && !r.location().contains("SigAlg="));
+    // Mistakes: no key, or a WS-Fed issuer.
+    let no_key = config_text("", "").replace(
+        "protocol = \"saml2\"\n",
+        "protocol = \"saml2\"\nsign_authn_requests = true\n",
+    );
+    let wsfed = config_text("", "").replace(
+        "signin_url = \"https://idp-a.example.test/adfs/ls/\"\n",
+        "signin_url = \"https://idp-a.example.test/adfs/ls/\"\nsign_authn_requests = true\n",
+    ) + signing;
+    let wrong_cert = config_text("", "")
+        + "\n[sp_signing]\nkey_file = \"certs/rp-enc.key\"\ncert_file = \"certs/rp-tls.pem\"\n";
+    for (text, want) in [
+        (
+            no_key,
+            "issuers[2].sign_authn_requests: no [sp_signing] key",
+        ),
+        (
+            wsfed,
+            "issuers[0].sign_authn_requests: only SAML 2.0 issuers",
+        ),
+        (
+            wrong_cert,
+            "sp_signing.cert_file: the certificate is not the key's",
+        ),
+    ] {
+        let err = fedrp::config::Config::from_toml(&text, root, Some("t.toml".into()), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{err}");
+    }
+}
