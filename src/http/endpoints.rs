@@ -146,7 +146,6 @@ pub async fn metadata(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     let entity = esc(&realm.realm);
     let wsfed = esc(&state.url(ACS_WSFED));
     let saml = esc(&state.url(ACS_SAML));
-    let slo = esc(&state.url("/signout"));
     // With [sp_signing], AuthnRequests may be signed: say so and publish the key.
     let (signed, key_descriptor) = match &state.config.sp_signing {
         Some(sp) => {
@@ -169,7 +168,6 @@ pub async fn metadata(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     <fed:PassiveRequestorEndpoint><wsa:EndpointReference><wsa:Address>{wsfed}</wsa:Address></wsa:EndpointReference></fed:PassiveRequestorEndpoint>
   </md:RoleDescriptor>
   <md:SPSSODescriptor AuthnRequestsSigned="{signed}" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{key_descriptor}
-    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{slo}"/>
     <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{saml}" index="0" isDefault="true"/>
   </md:SPSSODescriptor>
 </md:EntityDescriptor>

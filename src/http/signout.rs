@@ -75,7 +75,7 @@ pub async fn signout(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
         Err(r) => return state.reject(&req, r),
     };
     let location = match issuer {
-        Some(i) => {
+        Some(i) if state.config.issuers[i].protocol == crate::config::Protocol::WsFed => {
             let mut u = state.issuers[i].signout_url.clone();
             u.query_pairs_mut()
                 .append_pair("wa", "wsignout1.0")
@@ -83,7 +83,12 @@ pub async fn signout(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
                 .append_pair("wreply", &state.url("/signed-out"));
             u.to_string()
         }
-        None => "/signed-out".to_owned(),
+        // A SAML 2.0 IdP does not speak wsignout1.0 and fedrp sends no SAML LogoutRequest: the
+        // operator's explicit sign-out page, as it is, or fedrp's own.
+        Some(i) if state.config.issuers[i].signout_url.is_some() => {
+            state.issuers[i].signout_url.to_string()
+        }
+        _ => "/signed-out".to_owned(),
     };
     let mut b = HttpResponse::Found();
     b.insert_header(("Location", location));

@@ -624,6 +624,34 @@ fn saml_p_unsolicited_relay_state_is_an_allow_listed_target() {
     }
     // Not a URL and not our state.
     post(&app, &s, &acs, "garbage").rejected(400, "wsf.ctx");
+    // Sign-out of a SAML 2.0 session: never a wsignout1.0 to a SAML IdP (fedrp sends no SAML
+    // LogoutRequest and its metadata offers no SingleLogoutService): fedrp's own page, or the
+    // issuer's configured sign-out page as it is.
+    let mut jar = Jar::default();
+    jar.take(&post(&app, &s, &acs, "/app/"));
+    let r = app.get("/signout", &jar);
+    assert_eq!((r.status, r.location()), (302, "/signed-out"));
+    assert_eq!(app.get("/me", &jar).reason(), Some("session.invalid"));
+    let md = app
+        .get(
+            "/FederationMetadata/2007-06/FederationMetadata.xml",
+            &Jar::default(),
+        )
+        .text();
+    assert!(!md.contains("SingleLogoutService"), "{md}");
+    drop(app);
+    let text = text.replace(
+        "signin_url = \"https://saml-idp.example.test/sso\"\n",
+        "signin_url = \"https://saml-idp.example.test/sso\"\nsignout_url = \"https://saml-idp.example.test/logout?app=fedrp\"\n",
+    );
+    let (app, s, acs) = unsolicited(&text);
+    let mut jar = Jar::default();
+    jar.take(&post(&app, &s, &acs, "/app/"));
+    let r = app.get("/signout", &jar);
+    assert_eq!(
+        (r.status, r.location()),
+        (302, "https://saml-idp.example.test/logout?app=fedrp")
+    );
 }
 
 /// `sign_authn_requests` + `[sp_signing]`: the HTTP-Redirect binding signature over exactly
