@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::token::input::{find, tag_end};
 use crate::token::{Binding, ValidatedAssertion, Validator};
 
 /// A small deterministic PRNG (xorshift64*), so every mutation is reproducible from its seed.
@@ -82,23 +83,6 @@ fn segments(s: &[u8]) -> Vec<(Seg, usize, usize)> {
         }
     }
     out
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn tag_end(tag: &[u8]) -> Option<usize> {
-    let mut quote = 0u8;
-    for (i, &c) in tag.iter().enumerate() {
-        match c {
-            b'"' | b'\'' if quote == 0 => quote = c,
-            q if q == quote && quote != 0 => quote = 0,
-            b'>' if quote == 0 => return Some(i + 1),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// The element (start segment index, end segment index) pairs.

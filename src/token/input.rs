@@ -115,11 +115,13 @@ pub fn cr_as_char_refs(bytes: &[u8], range: Range<usize>) -> Vec<u8> {
     out
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+/// The first position of `needle` in `hay`.
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn tag_end(tag: &[u8]) -> Option<usize> {
+/// The length of a tag up to and including its `>` (quotes respected), if it ends.
+pub(crate) fn tag_end(tag: &[u8]) -> Option<usize> {
     let mut quote = 0u8;
     for (i, &c) in tag.iter().enumerate() {
         match c {
