@@ -164,6 +164,35 @@ pub struct ResponseModel {
     pub status: Option<String>,
 }
 
+/// `Conditions` of either SAML version: its time attributes, the audience lists of each
+/// `restriction` element (namespace `ns`), and the names of any other condition (refused later
+/// as unsupported).
+pub(crate) fn read_conditions(
+    doc: &Document,
+    c: NodeId,
+    ns: &str,
+    restriction: &str,
+) -> Result<Conditions, TokenError> {
+    let mut out = Conditions {
+        not_before: time_attr(doc, c, "NotBefore")?,
+        not_on_or_after: time_attr(doc, c, "NotOnOrAfter")?,
+        ..Default::default()
+    };
+    for x in doc.elements(c) {
+        if doc.is(x, ns, restriction) {
+            let mut list = Vec::new();
+            for au in doc.elements(x).filter(|&au| doc.is(au, ns, "Audience")) {
+                list.push(text(doc, au, Reason::TokAudience)?);
+            }
+            out.audience_restrictions.push(list);
+        } else {
+            out.unsupported
+                .push(format!("{{{}}}{}", doc.ns(x), doc.local(x)));
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn time_attr(
     doc: &Document,
     n: NodeId,

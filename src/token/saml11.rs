@@ -165,22 +165,5 @@ fn subject(doc: &Document, s: NodeId, m: &mut AssertionModel) -> Result<Subject1
 }
 
 fn conditions(doc: &Document, c: NodeId) -> Result<Conditions, TokenError> {
-    let mut out = Conditions {
-        not_before: time_attr(doc, c, "NotBefore")?,
-        not_on_or_after: time_attr(doc, c, "NotOnOrAfter")?,
-        ..Default::default()
-    };
-    for x in doc.elements(c) {
-        if doc.is(x, SAML1, "AudienceRestrictionCondition") {
-            let mut list = Vec::new();
-            for au in doc.elements(x).filter(|&au| doc.is(au, SAML1, "Audience")) {
-                list.push(text(doc, au, Reason::TokAudience)?);
-            }
-            out.audience_restrictions.push(list);
-        } else {
-            out.unsupported
-                .push(format!("{{{}}}{}", doc.ns(x), doc.local(x)));
-        }
-    }
-    Ok(out)
+    read_conditions(doc, c, SAML1, "AudienceRestrictionCondition")
 }
