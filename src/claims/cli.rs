@@ -16,7 +16,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::claims::encoding::{ClaimTypeRef, EncodedClaim, decode};
+use crate::claims::encoding::{ClaimKind, ClaimTypeRef, EncodedClaim, decode};
 use crate::claims::error::{ClaimsError, show_plain};
 use crate::claims::fqn::{Label, fqn_from_encoded};
 use crate::cli::DecodeClaimArgs;
@@ -135,7 +135,8 @@ fn json_output(claim: &EncodedClaim, fqn: Option<&str>, warnings: &[String]) -> 
 
 fn text_output(claim: &EncodedClaim, fqn: Option<&str>, warnings: &[String]) -> String {
     let kind = match claim.kind {
-        Some(k) => format!("{} claim", k.as_str()),
+        Some(ClaimKind::Identity) => "identity claim (i:)".to_owned(),
+        Some(ClaimKind::Claim) => "group or role claim (c:)".to_owned(),
         None => "prefix-less claim (no i:/c:)".to_owned(),
     };
     let claim_type = match &claim.claim_type {
@@ -265,12 +266,19 @@ mod tests {
         assert!(err.is_empty());
         assert_eq!(
             out,
-            "identity claim: type userlogonname, value type string, issuer windows\n\
+            "identity claim (i:): type userlogonname, value type string, issuer windows\n\
              value: denallix\\bob  fqn: K2:denallix\\bob"
         );
         let (_, out, _) = run(&args(false, None, "i:0#.f|m|line1%0aline2"));
         assert!(out.contains("line1\\u{000a}line2"), "{out}");
         assert_eq!(out.lines().count(), 2);
+        let (_, out, _) = run(&args(false, None, "c:0-.t|adfs|sales"));
+        assert!(
+            out.starts_with("group or role claim (c:): type role, "),
+            "{out}"
+        );
+        let (_, out, _) = run(&args(false, None, "0#.w|denallix\\bob"));
+        assert!(out.starts_with("prefix-less claim (no i:/c:): "), "{out}");
         let (code, out, err) = run(&args(false, None, "i:0#.wx|a"));
         assert_eq!(code, 1);
         assert!(out.is_empty());
