@@ -98,6 +98,10 @@ fn reason_codes() {
         ("<r a='1'b='2'/>", "xml.malformed"),
         ("<r a=\"1\"\tb = \"2\"\r\nc=\"3\" />", "ok"),
         ("<r xmlns:e=\"urn:x/a[1]\"/>", "xml.malformed"),
+        ("<r xmlns:e=\"urn:a&amp;b\"/>", "xml.malformed"),
+        ("<r xmlns=\"urn:a&#38;b\"/>", "xml.malformed"),
+        ("<r xmlns=\"urn:a&#x26;b\" a=\"x&amp;y\"/>", "xml.malformed"),
+        ("<r a=\"x&amp;y&#38;z\"/>", "ok"),
         (
             "<?xml version=\"1.0\"encoding=\"UTF-8\"?><r/>",
             "xml.malformed",
