@@ -300,7 +300,9 @@ impl<'a> Builder<'a> {
                 Err(e) => {
                     let at = reader.error_position() as usize;
                     // A DOCTYPE quick-xml cannot even delimit is still a DOCTYPE.
-                    if self.src[..at.min(self.src.len())].contains("<!DOCTYPE") {
+                    // (Bytes: the error position may fall inside a multi-byte character.)
+                    let head = &self.src.as_bytes()[..at.min(self.src.len())];
+                    if memchr::memmem::find(head, b"<!DOCTYPE").is_some() {
                         return Err(self.err(Reason::XmlDoctype, at, "DOCTYPE is not allowed"));
                     }
                     return Err(self.err(

@@ -99,6 +99,12 @@ fn reason_codes() {
         ("<r a=\"1\"\tb = \"2\"\r\nc=\"3\" />", "ok"),
         ("<r xmlns:e=\"urn:x/a[1]\"/>", "xml.malformed"),
         ("<r xmlns:e=\"urn:a&amp;b\"/>", "xml.malformed"),
+        // quick-xml's error position inside a multi-byte character (found by the fuzzer: a
+        // panic slicing the text there).
+        (
+            "<trfe><!--:\u{feff}InsI6-5-7-a1e6/>e652a-897-b1c-=d9-b8--8--><AssR",
+            "xml.malformed",
+        ),
         ("<r xmlns=\"urn:a&#38;b\"/>", "xml.malformed"),
         ("<r xmlns=\"urn:a&#x26;b\" a=\"x&amp;y\"/>", "xml.malformed"),
         ("<r a=\"x&amp;y&#38;z\"/>", "ok"),
