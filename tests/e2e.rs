@@ -360,6 +360,10 @@ fn browser_session_lifecycle() {
     let app = fedrp.url("/app/");
     let me = fedrp.url("/me");
     let idp_prefix = node.wsfed_url(Tenant::K2);
+    // The IdP's sign-out page on another site (http://localhost:<port>), as real IdPs are.
+    let cross_site_logout = node
+        .logout_url(Tenant::K2)
+        .replace("127.0.0.1", "localhost");
     let login = |label: &str| {
         json!({"op": "login", "ctx": "a", "label": label, "form": "node", "user": bob.login,
                "password": idps::PASSWORD, "wait_url_prefix": app})
@@ -394,7 +398,7 @@ fn browser_session_lifecycle() {
             {"op": "goto", "ctx": "a", "label": "reopen-2", "url": app, "wait_url_prefix": idp_prefix, "wait_selector": "#username"},
             login("login-3"),
             {"op": "fetch", "ctx": "a", "label": "me-3", "url": me},
-            {"op": "goto", "ctx": "a", "label": "idp-logout-cross-site", "url": node.logout_url(Tenant::K2).replace("127.0.0.1", "localhost"), "wait_selector": "#signed-out"},
+            {"op": "goto", "ctx": "a", "label": "idp-logout-cross-site", "url": cross_site_logout, "wait_selector": "#signed-out"},
             {"op": "screenshot", "ctx": "a", "label": "shot-idp-logout-cross-site", "path": screenshot("session-idp-cleanup-cross-site")},
             {"op": "fetch", "ctx": "a", "label": "me-after-cross-site-cleanup", "url": me},
         ],
@@ -414,17 +418,17 @@ fn browser_session_lifecycle() {
         idp_url.contains("wa=wsignin1.0") && idp_url.contains(&enc(&APP.uri())),
         "not a wsignin1.0 for our realm: {idp_url}"
     );
-    let login = step(&report, "login");
+    let login_step = step(&report, "login");
     assert_eq!(
-        login["url"], app,
+        login_step["url"], app,
         "the browser is back on the protected page"
     );
-    let post = &login["posts"][0];
+    let post = &login_step["posts"][0];
     assert_eq!(post["status"], 303, "token POST answer: {post}");
     assert!(
-        login["navigations"].as_array().unwrap().len() <= 4,
+        login_step["navigations"].as_array().unwrap().len() <= 4,
         "too many navigations for one sign-in: {}",
-        login["navigations"]
+        login_step["navigations"]
     );
     let set_cookie: Vec<&str> = post["set_cookie"]
         .as_array()
@@ -533,10 +537,9 @@ fn browser_session_lifecycle() {
         "preferences": {"profile": {"cookie_controls_mode": 0}},
         "steps": [
             {"op": "goto", "ctx": "a", "label": "open", "url": app, "wait_url_prefix": idp_prefix, "wait_selector": "#username"},
-            {"op": "login", "ctx": "a", "label": "login", "form": "node", "user": bob.login,
-             "password": idps::PASSWORD, "wait_url_prefix": app},
+            login("login"),
             {"op": "fetch", "ctx": "a", "label": "me", "url": me},
-            {"op": "goto", "ctx": "a", "label": "idp-logout-cross-site", "url": node.logout_url(Tenant::K2).replace("127.0.0.1", "localhost"), "wait_selector": "#signed-out"},
+            {"op": "goto", "ctx": "a", "label": "idp-logout-cross-site", "url": cross_site_logout, "wait_selector": "#signed-out"},
             {"op": "count", "ctx": "a", "label": "cleanup-failed", "selector": ".cleanup-failed"},
             {"op": "fetch", "ctx": "a", "label": "me-after-cross-site-cleanup", "url": me},
         ],

@@ -274,34 +274,11 @@ impl Validate {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use crate::config::{Config, ConfigErrors, StoreConfig, report};
 
-    const BASE: &str = r#"
-[session]
-ephemeral_key = true
-[dev_idp]
-enabled = true
-[[issuers]]
-name = "dev"
-use_dev_idp = true
-[[realms]]
-name = "app"
-realm = "urn:fedrp:app"
-"#;
-
+    /// The store keys in `head`, on top of the minimal configuration the other tests use.
     fn load(head: &str, env: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_toml(
-            &format!("{head}\n{BASE}"),
-            Path::new(env!("CARGO_MANIFEST_DIR")),
-            Some("test.toml".into()),
-            &env,
-        )
+        crate::config::tests::load(&format!("{head}\n{}", crate::config::tests::MINIMAL), env)
     }
 
     fn paths(e: ConfigErrors) -> Vec<String> {

@@ -1,6 +1,6 @@
 use super::*;
 
-fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+pub(super) fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -13,7 +13,7 @@ fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
     )
 }
 
-const MINIMAL: &str = r#"
+pub(super) const MINIMAL: &str = r#"
 [session]
 ephemeral_key = true
 [dev_idp]
