@@ -930,37 +930,25 @@ impl TrustManager {
             .iter()
             .filter(|m| m.metadata.is_some())
             .collect();
-        let _ = writeln!(
-            out,
-            "# HELP fedrp_metadata_refresh_total Metadata refreshes by result.\n# TYPE fedrp_metadata_refresh_total counter"
+        counters_by_result(
+            &mut out,
+            "fedrp_metadata_refresh_total",
+            "Metadata refreshes by result.",
+            &refreshable,
+            |m| [("success", &m.ok), ("failure", &m.failed)],
         );
-        for m in &refreshable {
-            for (result, v) in [("success", &m.ok), ("failure", &m.failed)] {
-                let _ = writeln!(
-                    out,
-                    "fedrp_metadata_refresh_total{{issuer=\"{}\",result=\"{result}\"}} {}",
-                    m.name,
-                    v.load(Ordering::Relaxed)
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP fedrp_metadata_on_demand_total On-demand refresh requests (unknown signing key) by outcome.\n# TYPE fedrp_metadata_on_demand_total counter"
+        counters_by_result(
+            &mut out,
+            "fedrp_metadata_on_demand_total",
+            "On-demand refresh requests (unknown signing key) by outcome.",
+            &refreshable,
+            |m| {
+                [
+                    ("refreshed", &m.on_demand),
+                    ("rate_limited", &m.rate_limited),
+                ]
+            },
         );
-        for m in &refreshable {
-            for (result, v) in [
-                ("refreshed", &m.on_demand),
-                ("rate_limited", &m.rate_limited),
-            ] {
-                let _ = writeln!(
-                    out,
-                    "fedrp_metadata_on_demand_total{{issuer=\"{}\",result=\"{result}\"}} {}",
-                    m.name,
-                    v.load(Ordering::Relaxed)
-                );
-            }
-        }
         let _ = writeln!(
             out,
             "# HELP fedrp_metadata_consecutive_failures Metadata refreshes failed since the last success.\n# TYPE fedrp_metadata_consecutive_failures gauge"
@@ -1083,6 +1071,27 @@ pub fn status_text(status: &Value) -> String {
         }
     }
     out
+}
+
+/// One Prometheus counter family with an `issuer` and a `result` label.
+fn counters_by_result<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    issuers: &[&'a Managed],
+    counters: impl Fn(&'a Managed) -> [(&'static str, &'a AtomicU64); 2],
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    for &m in issuers {
+        for (result, v) in counters(m) {
+            let _ = writeln!(
+                out,
+                "{name}{{issuer=\"{}\",result=\"{result}\"}} {}",
+                m.name,
+                v.load(Ordering::Relaxed)
+            );
+        }
+    }
 }
 
 #[cfg(test)]
