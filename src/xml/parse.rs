@@ -96,8 +96,9 @@ fn declared_encoding(body: &[u8]) -> Option<&[u8]> {
 
 /// XML 1.0 [23] `XMLDecl ::= '<?xml' VersionInfo EncodingDecl? SDDecl? S? '?>'`, checked on
 /// the text starting at `<?xml`: white space before each pseudo-attribute, the three in that
-/// order, `standalone` only `yes` or `no`. quick-xml reads the declaration loosely.
-fn check_xml_decl(at: &[u8]) -> Result<(), &'static str> {
+/// order, `standalone` only `yes` or `no`. quick-xml reads the declaration loosely, so this is
+/// the one reading of it: returns the version and the encoding, if declared.
+fn check_xml_decl(at: &[u8]) -> Result<(&[u8], Option<&[u8]>), &'static str> {
     // XML white space only (`trim_ascii_start` would also skip form feed).
     let skip_s = |r: &[u8]| -> usize {
         r.iter()
@@ -106,11 +107,12 @@ fn check_xml_decl(at: &[u8]) -> Result<(), &'static str> {
     };
     let mut r = at.strip_prefix(b"<?xml").ok_or("no '<?xml'")?;
     let mut seen = 0;
+    let (mut version, mut encoding) = (None, None);
     loop {
         let space = skip_s(r);
         r = &r[space..];
         if r.starts_with(b"?>") {
-            return if seen == 0 { Err("no version") } else { Ok(()) };
+            return version.map(|v| (v, encoding)).ok_or("no version");
         }
         if space == 0 {
             return Err("no white space before a pseudo-attribute");
@@ -156,6 +158,11 @@ fn check_xml_decl(at: &[u8]) -> Result<(), &'static str> {
         };
         if !valid {
             return Err("invalid pseudo-attribute value");
+        }
+        match order {
+            1 => version = Some(value),
+            2 => encoding = Some(value),
+            _ => {}
         }
         r = &r[2 + close..];
     }
@@ -315,7 +322,7 @@ impl<'a> Builder<'a> {
             let was_first = first;
             first = false;
             match ev {
-                Event::Decl(d) => {
+                Event::Decl(_) => {
                     if !was_first || pos != 0 {
                         return Err(self.err(
                             Reason::XmlMalformed,
@@ -323,42 +330,26 @@ impl<'a> Builder<'a> {
                             "XML declaration not at the start of the document",
                         ));
                     }
-                    check_xml_decl(&self.src.as_bytes()[pos..]).map_err(|m| {
-                        self.err(
-                            Reason::XmlMalformed,
-                            pos,
-                            format!("bad XML declaration: {m}"),
-                        )
-                    })?;
-                    let version = d.version().map_err(|e| {
-                        self.err(
-                            Reason::XmlMalformed,
-                            pos,
-                            format!("bad XML declaration: {e}"),
-                        )
-                    })?;
-                    if version.as_ref() != "1.0" {
-                        return Err(self.err(
-                            Reason::XmlVersion,
-                            pos,
-                            format!("XML version {version}; only 1.0 is accepted"),
-                        ));
-                    }
-                    if let Some(enc) = d.encoding() {
-                        let enc = enc.map_err(|e| {
+                    let (version, encoding) =
+                        check_xml_decl(&self.src.as_bytes()[pos..]).map_err(|m| {
                             self.err(
                                 Reason::XmlMalformed,
                                 pos,
-                                format!("bad XML declaration: {e}"),
+                                format!("bad XML declaration: {m}"),
                             )
                         })?;
-                        if !enc.eq_ignore_ascii_case("UTF-8") {
-                            return Err(self.err(
-                                Reason::XmlEncoding,
-                                pos,
-                                "only UTF-8 is accepted",
-                            ));
-                        }
+                    if version != b"1.0" {
+                        return Err(self.err(
+                            Reason::XmlVersion,
+                            pos,
+                            format!(
+                                "XML version {}; only 1.0 is accepted",
+                                String::from_utf8_lossy(version)
+                            ),
+                        ));
+                    }
+                    if encoding.is_some_and(|e| !e.eq_ignore_ascii_case(b"UTF-8")) {
+                        return Err(self.err(Reason::XmlEncoding, pos, "only UTF-8 is accepted"));
                     }
                 }
                 Event::DocType(_) => {
