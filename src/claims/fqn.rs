@@ -179,13 +179,8 @@ pub(crate) fn check_chars(name: &str, what: &str) -> Result<(), ClaimsError> {
             format!("the {what} is empty"),
         ));
     }
-    // Printable ASCII other than the two separators needs no per-character table look-up.
-    let plain_ascii = name
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b':' && b != b'|');
     if let Some((i, c, why)) = name
         .chars()
-        .take(if plain_ascii { 0 } else { usize::MAX })
         .enumerate()
         .find_map(|(i, c)| forbidden_in_name(c).map(|why| (i, c, why)))
     {

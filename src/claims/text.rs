@@ -42,6 +42,9 @@ pub fn forbidden_in_name(c: char) -> Option<&'static str> {
         Some("NUL")
     } else if c.is_control() {
         Some("a control character")
+    } else if c.is_ascii() {
+        // The rest are all outside ASCII: no table look-up for the common case.
+        None
     } else if matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
         Some("a bidirectional override")
     } else if is_invisible_format(c) {
