@@ -40,10 +40,10 @@ async fn end_all(
         }
         if let Some(id) = &e.id {
             ended = true;
-            let how = if e.via_handle {
-                "sign-out handle"
-            } else {
+            let how = if e.session.is_some() {
                 "session cookie"
+            } else {
+                "sign-out handle"
             };
             tracing::info!(request_id = %super::error::request_id(req), realm = %realm.name, session = %id, named_by = how, "signed out");
         }

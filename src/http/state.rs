@@ -144,10 +144,9 @@ pub fn cookies_of(req: &HttpRequest) -> Cookies<'_> {
 pub struct Ended {
     /// The session that was signed in (from its cookie), if any.
     pub session: Option<Session>,
-    /// The id of the session revoked (from its cookie or its sign-out handle), if any.
+    /// The id of the session revoked, if any: from its cookie (then `session` is set) or
+    /// from its sign-out handle alone.
     pub id: Option<String>,
-    /// The session was named by its sign-out handle only.
-    pub via_handle: bool,
     /// `Set-Cookie` values deleting the session's cookies.
     pub cookies: Vec<String>,
 }
@@ -511,8 +510,8 @@ impl AppState {
             Lookup::Refused(Reason::StoreUnavailable) => return Err(Reason::StoreUnavailable),
             _ => None,
         };
-        let (id, issued_at, via_handle) = match &session {
-            Some(s) => (s.id, s.issued_at, false),
+        let (id, issued_at) = match &session {
+            Some(s) => (s.id, s.issued_at),
             None => match cleanup
                 .then(|| {
                     self.sessions
@@ -520,12 +519,11 @@ impl AppState {
                 })
                 .flatten()
             {
-                Some((id, issued_at)) => (id, issued_at, true),
+                Some(named) => named,
                 None => {
                     return Ok(Ended {
                         session: None,
                         id: None,
-                        via_handle: false,
                         cookies: clear,
                     });
                 }
@@ -540,7 +538,6 @@ impl AppState {
         Ok(Ended {
             session,
             id: Some(hex),
-            via_handle,
             cookies: clear,
         })
     }
